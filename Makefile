@@ -1,0 +1,167 @@
+# wadm-c: the wasmCloud Application Deployment Manager in C.
+#
+#   make              build build/wadm, build/wadmctl, build/hostsim
+#   make run          install missing packages (root), build, run wadm
+#   make test         install missing packages (root), build, run every test
+#   make check-asan   the whole suite under ASan+UBSan (build-asan/)
+#   make valgrind     the unit suite under valgrind
+#   make fuzz         every libFuzzer target for FUZZ_SECONDS each (clang)
+#   make bench        the benchmarks, printing their figures
+#   make demo         a scripted deploy on simulated hosts
+#
+# Flags come from pkg-config; libev has no .pc file on Debian.
+
+BUILD ?= build
+CC ?= cc
+SAN ?=
+FUZZ_SECONDS ?= 12
+ARGS ?=
+
+PKGS := libnats msgpack libcjson yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. -MMD -MP \
+	$(PKG_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS)
+ifeq ($(SAN),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+ALL_LDFLAGS += -fsanitize=address,undefined
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+ALL_CFLAGS += -DWADM_VERSION=\"$(VERSION)\"
+
+# Sources by layer (STYLE.md section 1). Every .c that is not a main()
+# goes into libwadm.a; the linker pulls in only what each binary needs.
+LIB_SRC := $(wildcard common/*.c common/manifest/*.c proto/*.c \
+	supervisor/*.c workers/*/*.c)
+CTL_SRC := $(wildcard cmd/ctl_*.c)
+HOSTSIM_SRC := $(wildcard test/hostsim/*.c)
+TESTLIB_SRC := $(wildcard test/lib/*.c)
+UNIT_SRC := $(filter-out test/check_main.c,$(wildcard test/check_*.c))
+IT_SRC := $(wildcard test/integration/check_*.c)
+BENCH_SRC := $(wildcard test/bench/bench_*.c)
+FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_OBJ := $(call obj,$(LIB_SRC))
+LIB := $(BUILD)/libwadm.a
+WADM := $(BUILD)/wadm
+WADMCTL := $(BUILD)/wadmctl
+HOSTSIM := $(BUILD)/hostsim
+CHECK_UNIT := $(BUILD)/check_unit
+CHECK_IT := $(BUILD)/check_integration
+BENCHES := $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+BINS := $(WADM) $(WADMCTL) $(HOSTSIM)
+
+.PHONY: all deps run test test-run check-asan valgrind fuzz bench demo \
+	chaos clean
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+deps:
+	@deploy/debian-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	exec $(WADM) $(ARGS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-run
+
+# Runs both runners even when the first fails, then fails if either did.
+test-run: $(BINS) $(CHECK_UNIT) $(CHECK_IT)
+	@export WADM_BIN=$(abspath $(WADM)) WADMCTL_BIN=$(abspath $(WADMCTL)) \
+	  HOSTSIM_BIN=$(abspath $(HOSTSIM)) \
+	  WADM_FIXTURES=$(abspath ../shared/fixtures); \
+	rc=0; \
+	echo "== unit tests"; $(CHECK_UNIT) || rc=1; \
+	echo "== integration tests"; $(CHECK_IT) || rc=1; \
+	exit $$rc
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -g" \
+	  test-run
+
+valgrind: deps
+	@$(MAKE) --no-print-directory BUILD=build-vg CFLAGS="-O1 -g" \
+	  $(BUILD:build=build-vg)/check_unit
+	CK_FORK=no WADM_FIXTURES=$(abspath ../shared/fixtures) \
+	  valgrind --error-exitcode=1 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect --track-fds=no \
+	  build-vg/check_unit
+
+fuzz: deps
+	@test/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCHES)
+	@test/bench/run.sh $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@test/demo.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan build-vg build-fuzz
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(WADM): $(call obj,cmd/wadm.c) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(WADMCTL): $(call obj,cmd/wadmctl.c $(CTL_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(HOSTSIM): $(call obj,$(HOSTSIM_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Each runner's suite list is generated from the file names:
+# test/check_foo.c exports foo_suite(), test/integration/check_bar.c
+# exports bar_suite().
+$(BUILD)/gen/unit/suites.gen.h: $(UNIT_SRC) Makefile
+	@mkdir -p $(dir $@)
+	@for f in $(UNIT_SRC); do n=$$(basename $$f .c); \
+	  echo "SUITE($${n#check_})"; done > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/it/suites.gen.h: $(IT_SRC) Makefile
+	@mkdir -p $(dir $@)
+	@for f in $(IT_SRC); do n=$$(basename $$f .c); \
+	  echo "SUITE($${n#check_})"; done > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/check_main_unit.o: test/check_main.c $(BUILD)/gen/unit/suites.gen.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/gen/unit -c $< -o $@
+
+$(BUILD)/obj/check_main_it.o: test/check_main.c $(BUILD)/gen/it/suites.gen.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(BUILD)/gen/it -c $< -o $@
+
+$(CHECK_UNIT): $(BUILD)/obj/check_main_unit.o \
+	$(call obj,$(UNIT_SRC) $(TESTLIB_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+$(CHECK_IT): $(BUILD)/obj/check_main_it.o \
+	$(call obj,$(IT_SRC) $(TESTLIB_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
