@@ -188,10 +188,10 @@ log_vwrite(int level, const char *fmt, va_list ap, const char *suffix)
     gettimeofday(&tv, NULL);
     struct tm tm;
     gmtime_r(&tv.tv_sec, &tm);
-    char ts[40];
-    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+    char ts[96];
+    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+             tm.tm_min, tm.tm_sec, (int)((tv.tv_usec / 1000) % 1000));
 
     size_t len;
     if (log_is_structured) {
