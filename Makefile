@@ -39,7 +39,7 @@ ALL_CFLAGS += -DWADM_VERSION=\"$(VERSION)\"
 
 # Sources by layer (STYLE.md section 1). Every .c that is not a main()
 # goes into libwadm.a; the linker pulls in only what each binary needs.
-LIB_SRC := $(wildcard common/*.c common/manifest/*.c proto/*.c \
+LIB_SRC := $(wildcard common/*.c common/manifest/*.c proto/*.c workers/*.c \
 	supervisor/*.c workers/*/*.c)
 CTL_SRC := $(wildcard cmd/ctl_*.c)
 HOSTSIM_SRC := $(wildcard test/hostsim/*.c)

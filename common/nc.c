@@ -1,0 +1,380 @@
+/*
+ * nc.c - NATS connection setup (see nc.h).
+ *
+ * Runs in ingest, dispatch and every reconciler. nats.c's connection
+ * callbacks run on library threads: they only push a small event into a
+ * q_t, and the state is updated on the loop thread. For a seed given with
+ * a JWT, nats.c 3.4 has no in-memory credentials call, so a chained creds
+ * file is written (mode 0600) to the run directory for the life of the
+ * connection and removed on close.
+ */
+#include "common/nc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/q.h"
+#include "common/xalloc.h"
+
+struct nc {
+    natsConnection *conn;
+    natsOptions *opts;
+    jsCtx *js;
+    q_t *events;
+    nc_state_cb on_state;
+    void *arg;
+    int state;
+    nc_stats_t stats;
+    char *creds_tmp;
+    char name[96];
+    /* nats.c calls closedCB on its own thread; nc must outlive that call */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool is_closed_cb_done;
+};
+
+typedef struct nc_event {
+    int state;
+    bool is_error;
+    char text[160];
+} nc_event_t;
+
+const char *
+nc_state_name(int state)
+{
+    switch (state) {
+    case NC_CONNECTING: return "connecting";
+    case NC_CONNECTED: return "connected";
+    case NC_DISCONNECTED: return "disconnected";
+    default: return "closed";
+    }
+}
+
+static void
+nc_post(nc_t *nc, int state, bool is_error, const char *text)
+{
+    nc_event_t *e = xcalloc(1, sizeof(*e));
+    e->state = state;
+    e->is_error = is_error;
+    if (text)
+        snprintf(e->text, sizeof(e->text), "%s", text);
+    if (q_push(nc->events, e, sizeof(*e)) != 0)
+        free(e); /* a flood of identical state changes: the last one wins */
+}
+
+static void
+nc_on_event(void *item, void *arg)
+{
+    nc_t *nc = arg;
+    nc_event_t *e = item;
+    if (e->is_error) {
+        nc->stats.async_errors_total++;
+        snprintf(nc->stats.last_error, sizeof(nc->stats.last_error), "%s",
+                 e->text);
+        log_msg(LL_WARN, "NATS asynchronous error: %s", e->text);
+        free(e);
+        return;
+    }
+    int old = nc->state;
+    nc->state = e->state;
+    switch (e->state) {
+    case NC_CONNECTED:
+        if (old == NC_DISCONNECTED)
+            nc->stats.reconnects_total++;
+        nc->stats.connects_total++;
+        log_msg(LL_INFO, "NATS connected (%s)", e->text);
+        break;
+    case NC_DISCONNECTED:
+        nc->stats.disconnects_total++;
+        log_msg(LL_WARN, "NATS disconnected; reconnecting");
+        break;
+    case NC_CLOSED:
+        log_msg(LL_WARN, "NATS connection closed");
+        break;
+    default:
+        break;
+    }
+    free(e);
+    if (old != nc->state && nc->on_state)
+        nc->on_state(nc, nc->state, nc->arg);
+}
+
+static void
+nc_cb_connected(natsConnection *conn, void *closure)
+{
+    char url[128] = "";
+    (void)natsConnection_GetConnectedUrl(conn, url, sizeof(url));
+    nc_post(closure, NC_CONNECTED, false, url);
+}
+
+static void
+nc_cb_disconnected(natsConnection *conn, void *closure)
+{
+    (void)conn;
+    nc_post(closure, NC_DISCONNECTED, false, NULL);
+}
+
+static void
+nc_cb_closed(natsConnection *conn, void *closure)
+{
+    (void)conn;
+    nc_t *nc = closure;
+    nc_post(nc, NC_CLOSED, false, NULL);
+    pthread_mutex_lock(&nc->mu);
+    nc->is_closed_cb_done = true;
+    pthread_cond_broadcast(&nc->cv);
+    pthread_mutex_unlock(&nc->mu);
+}
+
+static void
+nc_cb_error(natsConnection *conn, natsSubscription *sub, natsStatus s,
+            void *closure)
+{
+    (void)conn;
+    char text[160];
+    const char *subj = sub ? natsSubscription_GetSubject(sub) : NULL;
+    snprintf(text, sizeof(text), "%s%s%s", natsStatus_GetText(s),
+             subj ? " on " : "", subj ? subj : "");
+    nc_post(closure, 0, true, text);
+}
+
+char *
+nc_url_normalize(const char *url)
+{
+    if (strstr(url, "://") != NULL)
+        return xstrdup(url);
+    return xasprintf("nats://%s", url);
+}
+
+/* Reads a literal-or-file value (spec/storage.md section 6). */
+static char *
+nc_literal_or_file(const char *v, bool is_seed)
+{
+    bool is_literal = is_seed ? (strlen(v) == 58 && v[0] == 'S')
+                              : access(v, R_OK) != 0;
+    if (is_literal)
+        return xstrdup(v);
+    FILE *f = fopen(v, "re");
+    if (f == NULL)
+        return NULL;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* trim surrounding whitespace */
+    char *s = buf;
+    while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n' ||
+                       s[len - 1] == '\r' || s[len - 1] == '\t'))
+        len--;
+    return xstrndup(s, len);
+}
+
+static int
+nc_write_creds(nc_t *nc, const cfg_t *cfg, char **err)
+{
+    char *jwt = nc_literal_or_file(cfg->nats_jwt, false);
+    char *seed = nc_literal_or_file(cfg->nats_seed, true);
+    if (jwt == NULL || seed == NULL) {
+        *err = xasprintf("cannot read %s", jwt == NULL ? "--nats-jwt file"
+                                                       : "--nats-seed file");
+        free(jwt);
+        free(seed);
+        return ERR_CONFIG;
+    }
+    nc->creds_tmp = xasprintf("%s/.creds-%s-%ld", cfg->run_dir, nc->name,
+                              (long)getpid());
+    int fd = open(nc->creds_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  0600);
+    int rc = 0;
+    if (fd < 0) {
+        *err = xasprintf("cannot write credentials to \"%s\": %s",
+                         nc->creds_tmp, strerror(errno));
+        rc = ERR_CONFIG;
+    } else {
+        dprintf(fd, "-----BEGIN NATS USER JWT-----\n%s\n"
+                    "------END NATS USER JWT------\n\n"
+                    "-----BEGIN USER NKEY SEED-----\n%s\n"
+                    "------END USER NKEY SEED------\n",
+                jwt, seed);
+        close(fd);
+    }
+    memset(seed, 0, strlen(seed));
+    free(jwt);
+    free(seed);
+    return rc;
+}
+
+int
+nc_open(const cfg_t *cfg, const char *name, struct ev_loop *loop,
+        nc_state_cb on_state, void *arg, nc_t **out, char **err)
+{
+    *out = NULL;
+    *err = NULL;
+    nc_t *nc = xcalloc(1, sizeof(*nc));
+    snprintf(nc->name, sizeof(nc->name), "%s", name);
+    nc->on_state = on_state;
+    nc->arg = arg;
+    nc->state = NC_CONNECTING;
+    pthread_mutex_init(&nc->mu, NULL);
+    pthread_cond_init(&nc->cv, NULL);
+    nc->events = q_new(loop, 1024, 1u << 20, nc_on_event, nc);
+
+    char *url = nc_url_normalize(cfg->nats_server);
+    char conn_name[128];
+    snprintf(conn_name, sizeof(conn_name), "wadm-c %s", name);
+    natsStatus s = natsOptions_Create(&nc->opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(nc->opts, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(nc->opts, conn_name);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(nc->opts, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(nc->opts, 1000);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectJitter(nc->opts, 250, 1000);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(nc->opts, 2000);
+    if (s == NATS_OK)
+        s = natsOptions_SetRetryOnFailedConnect(nc->opts, true,
+                                                nc_cb_connected, nc);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(nc->opts, nc_cb_disconnected, nc);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(nc->opts, nc_cb_connected, nc);
+    if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(nc->opts, nc_cb_closed, nc);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(nc->opts, nc_cb_error, nc);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectBufSize(nc->opts, 32 * 1024 * 1024);
+    if (s == NATS_OK && cfg->nats_creds_file)
+        s = natsOptions_SetUserCredentialsFromFiles(
+            nc->opts, cfg->nats_creds_file, NULL);
+    if (s == NATS_OK && cfg->nats_seed && cfg->nats_jwt) {
+        int rc = nc_write_creds(nc, cfg, err);
+        if (rc != 0) {
+            free(url);
+            nc_close(nc);
+            return rc;
+        }
+        s = natsOptions_SetUserCredentialsFromFiles(nc->opts, nc->creds_tmp,
+                                                    NULL);
+    }
+    if (s == NATS_OK && cfg->nats_tls_ca_file) {
+        s = natsOptions_LoadCATrustedCertificates(nc->opts,
+                                                  cfg->nats_tls_ca_file);
+        if (s == NATS_OK)
+            s = natsOptions_SetSecure(nc->opts, true);
+    }
+    if (s != NATS_OK) {
+        *err = xasprintf("NATS options for \"%s\": %s", url,
+                         natsStatus_GetText(s));
+        free(url);
+        nc_close(nc);
+        return ERR_CONFIG;
+    }
+    s = natsConnection_Connect(&nc->conn, nc->opts);
+    if (s == NATS_OK) {
+        char curl[128] = "";
+        (void)natsConnection_GetConnectedUrl(nc->conn, curl, sizeof(curl));
+        nc_post(nc, NC_CONNECTED, false, curl);
+    } else if (s == NATS_NOT_YET_CONNECTED) {
+        log_msg(LL_WARN, "NATS server %s not reachable yet; retrying in the "
+                "background", url);
+    } else {
+        *err = xasprintf("connecting to \"%s\": %s", url,
+                         natsStatus_GetText(s));
+        free(url);
+        nc_close(nc);
+        return ERR_NATS;
+    }
+    free(url);
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    if (cfg->js_domain && cfg->js_domain[0])
+        jo.Domain = cfg->js_domain;
+    jo.Wait = 5000;
+    s = natsConnection_JetStream(&nc->js, nc->conn, &jo);
+    if (s != NATS_OK) {
+        *err = xasprintf("JetStream context: %s", natsStatus_GetText(s));
+        nc_close(nc);
+        return ERR_NATS;
+    }
+    *out = nc;
+    return 0;
+}
+
+void
+nc_close(nc_t *nc)
+{
+    if (nc == NULL)
+        return;
+    if (nc->js)
+        jsCtx_Destroy(nc->js);
+    if (nc->conn) {
+        natsConnection_Close(nc->conn);
+        /* wait (bounded) for the closed callback that still uses nc */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 2;
+        pthread_mutex_lock(&nc->mu);
+        while (!nc->is_closed_cb_done &&
+               pthread_cond_timedwait(&nc->cv, &nc->mu, &until) == 0)
+            ;
+        pthread_mutex_unlock(&nc->mu);
+        natsConnection_Destroy(nc->conn);
+    }
+    if (nc->opts)
+        natsOptions_Destroy(nc->opts);
+    /* callbacks may have queued events after close: drop them */
+    q_free(nc->events, free);
+    if (nc->creds_tmp) {
+        unlink(nc->creds_tmp);
+        free(nc->creds_tmp);
+    }
+    pthread_cond_destroy(&nc->cv);
+    pthread_mutex_destroy(&nc->mu);
+    free(nc);
+}
+
+natsConnection *
+nc_conn(nc_t *nc)
+{
+    return nc->conn;
+}
+
+jsCtx *
+nc_js(nc_t *nc)
+{
+    return nc->js;
+}
+
+int
+nc_state(nc_t *nc)
+{
+    return nc->state;
+}
+
+bool
+nc_is_connected(nc_t *nc)
+{
+    return nc->state == NC_CONNECTED;
+}
+
+const nc_stats_t *
+nc_stats(nc_t *nc)
+{
+    return &nc->stats;
+}

@@ -1,0 +1,159 @@
+/*
+ * disp_main.c - the dispatch worker: NATS out-edge for every lattice.
+ *
+ * Runs as "wadm worker dispatch --id 0". It runs the control-interface
+ * requests that reconcilers ask for, reports each result to the
+ * reconciler that asked, and publishes application statuses. It never
+ * blocks its loop on NATS.
+ */
+#include "workers/dispatch/disp.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/map.h"
+#include "common/xalloc.h"
+#include "proto/proto_chan.h"
+#include "workers/wk.h"
+
+typedef struct disp_peer {
+    char *lattice;
+    chan_t *chan;
+    struct disp *d;
+} disp_peer_t;
+
+typedef struct disp {
+    wk_t *w;
+    nc_t *nc;
+    map_t peers; /* lattice -> disp_peer_t */
+    uint64_t commands_in_total;
+} disp_t;
+
+static disp_t disp_g;
+
+static void
+disp_peer_free(void *p)
+{
+    disp_peer_t *peer = p;
+    if (peer == NULL)
+        return;
+    chan_close(peer->chan);
+    free(peer->lattice);
+    free(peer);
+}
+
+static void
+disp_on_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
+{
+    disp_peer_t *peer = arg;
+    proto_msg_t m;
+    if (proto_msg_decode(payload, len, &m) != 0) {
+        log_msg(LL_ERROR, "undecodable frame from rec.%s, closing",
+                peer->lattice);
+        chan_close(c);
+        peer->chan = NULL;
+        return;
+    }
+    if (m.type == PROTO_MSG_COMMAND)
+        peer->d->commands_in_total++;
+    proto_msg_destroy(&m);
+}
+
+static void
+disp_on_error(chan_t *c, int err, void *arg)
+{
+    disp_peer_t *peer = arg;
+    if (err != ERR_CLOSED)
+        log_msg(LL_WARN, "channel to rec.%s failed (%s)", peer->lattice,
+                err_name(err));
+    chan_close(c);
+    if (peer->chan == c)
+        peer->chan = NULL;
+}
+
+static int
+disp_start(wk_t *w)
+{
+    disp_t *d = &disp_g;
+    memset(d, 0, sizeof(*d));
+    d->w = w;
+    wk_set_ctx(w, d);
+    map_init(&d->peers);
+    char *err = NULL;
+    int rc = nc_open(wk_cfg(w), wk_name(w), wk_loop(w), NULL, d, &d->nc,
+                     &err);
+    if (rc != 0) {
+        log_msg(LL_ERROR, "NATS setup failed: %s", err ? err : "?");
+        free(err);
+        return rc;
+    }
+    return 0;
+}
+
+static void
+disp_stop(wk_t *w)
+{
+    disp_t *d = wk_ctx(w);
+    map_destroy(&d->peers, disp_peer_free);
+    nc_close(d->nc);
+}
+
+static void
+disp_status(wk_t *w, proto_kv_t *lines)
+{
+    disp_t *d = wk_ctx(w);
+    wk_status_nats(d->nc, lines);
+    proto_kv_addf(lines, "reconcilers_connected", "%zu",
+                  map_count(&d->peers));
+    proto_kv_addf(lines, "commands_in_total", "%llu",
+                  (unsigned long long)d->commands_in_total);
+}
+
+static void
+disp_peer_open(wk_t *w, const char *role, const char *id, int fd)
+{
+    disp_t *d = wk_ctx(w);
+    if (strcmp(role, "rec") != 0) {
+        close(fd);
+        return;
+    }
+    disp_peer_t *peer = map_get(&d->peers, id);
+    if (peer == NULL) {
+        peer = xcalloc(1, sizeof(*peer));
+        peer->lattice = xstrdup(id);
+        peer->d = d;
+        map_put(&d->peers, id, peer);
+    }
+    chan_close(peer->chan);
+    peer->chan = chan_open(wk_loop(w), fd, &proto_data_limits, disp_on_frame,
+                           disp_on_error, peer);
+    log_msg(LL_INFO, "connected to rec.%s", id);
+}
+
+static void
+disp_peer_close(wk_t *w, const char *role, const char *id)
+{
+    disp_t *d = wk_ctx(w);
+    if (strcmp(role, "rec") != 0)
+        return;
+    disp_peer_free(map_del(&d->peers, id));
+}
+
+static const wk_role_t disp_role = {
+    .name = "dispatch",
+    .start = disp_start,
+    .stop = disp_stop,
+    .status = disp_status,
+    .peer_open = disp_peer_open,
+    .peer_close = disp_peer_close,
+    .resync = NULL,
+};
+
+int
+disp_main(const char *id)
+{
+    return wk_main(&disp_role, id);
+}

@@ -1,0 +1,250 @@
+/*
+ * ingest_main.c - the ingest worker: NATS in-edge for every lattice.
+ *
+ * Runs as "wadm worker ingest --id 0". It is the only process that
+ * receives from NATS: lattice events (wasmbus.evt.*.>) and the wadm API
+ * (queue group wadm_server). nats.c delivers messages on its threads; the
+ * callbacks only push them into a bounded queue drained by the loop, where
+ * they are decoded and routed to the lattice's reconciler. It never blocks
+ * the loop on NATS: setup calls that block run on the job thread.
+ */
+#include "workers/ingest/ingest.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "proto/proto_chan.h"
+#include "workers/ingest/ingest_int.h"
+
+static ingest_t ingest_g;
+
+/* nats.c thread: hand the message to the loop or drop it. */
+static void
+ingest_on_nats_msg(natsConnection *conn, natsSubscription *sub,
+                   natsMsg *msg, void *closure)
+{
+    (void)conn;
+    ingest_t *in = closure;
+    ingest_item_t *it = xmalloc(sizeof(*it));
+    it->kind = sub == in->api_sub ? INGEST_ITEM_API : INGEST_ITEM_EVENT;
+    it->msg = msg;
+    if (q_push(in->inq, it, (size_t)natsMsg_GetDataLength(msg) + 256) != 0) {
+        /* the loop is far behind: the queue's drop counter shows it */
+        natsMsg_Destroy(msg);
+        free(it);
+    }
+}
+
+static void
+ingest_on_item(void *item, void *arg)
+{
+    ingest_t *in = arg;
+    ingest_item_t *it = item;
+    if (it->kind == INGEST_ITEM_API)
+        ingest_api_handle(in, it->msg);
+    else
+        ingest_evt_handle(in, it->msg);
+    natsMsg_Destroy(it->msg);
+    free(it);
+}
+
+static void
+ingest_drop_item(void *item)
+{
+    ingest_item_t *it = item;
+    natsMsg_Destroy(it->msg);
+    free(it);
+}
+
+static int
+ingest_subscribe(ingest_t *in)
+{
+    const cfg_t *cfg = wk_cfg(in->w);
+    natsConnection *conn = nc_conn(in->nc);
+    char evt_subj[256], api_subj[512];
+    snprintf(evt_subj, sizeof(evt_subj), "%swasmbus.evt.*.>",
+             cfg->is_multitenant ? "*." : "");
+    snprintf(api_subj, sizeof(api_subj), "%s%s.>",
+             cfg->is_multitenant ? "*." : "", cfg->api_prefix);
+    natsStatus s = natsConnection_Subscribe(&in->evt_sub, conn, evt_subj,
+                                            ingest_on_nats_msg, in);
+    if (s == NATS_OK)
+        s = natsConnection_QueueSubscribe(&in->api_sub, conn, api_subj,
+                                          "wadm_server", ingest_on_nats_msg,
+                                          in);
+    if (s == NATS_OK)
+        s = natsSubscription_SetPendingLimits(in->evt_sub, 1000000,
+                                              512 * 1024 * 1024);
+    if (s == NATS_OK)
+        s = natsSubscription_SetPendingLimits(in->api_sub, 100000,
+                                              256 * 1024 * 1024);
+    if (s != NATS_OK) {
+        log_msg(LL_ERROR, "subscribing to \"%s\" and \"%s\" failed: %s",
+                evt_subj, api_subj, natsStatus_GetText(s));
+        return ERR_NATS;
+    }
+    log_msg(LL_INFO, "subscribed to \"%s\" and \"%s\" (queue wadm_server)",
+            evt_subj, api_subj);
+    return 0;
+}
+
+static void
+ingest_on_nats_state(nc_t *nc, int state, void *arg)
+{
+    (void)nc;
+    ingest_t *in = arg;
+    if (state == NC_CONNECTED) {
+        if (in->evt_sub == NULL && ingest_subscribe(in) != 0)
+            wk_exit(in->w, 1);
+        if (!in->is_discovery_done)
+            ingest_disc_start(in);
+    }
+}
+
+static int
+ingest_start(wk_t *w)
+{
+    ingest_t *in = &ingest_g;
+    memset(in, 0, sizeof(*in));
+    in->w = w;
+    wk_set_ctx(w, in);
+    map_init(&in->lattices);
+    in->inq = q_new(wk_loop(w), INGEST_Q_MAX_ITEMS, INGEST_Q_MAX_BYTES,
+                    ingest_on_item, in);
+    in->jobs = job_runner_new(wk_loop(w), 64);
+    char *err = NULL;
+    int rc = nc_open(wk_cfg(w), wk_name(w), wk_loop(w), ingest_on_nats_state,
+                     in, &in->nc, &err);
+    if (rc != 0) {
+        log_msg(LL_ERROR, "NATS setup failed: %s", err ? err : "?");
+        free(err);
+        return rc;
+    }
+    return 0;
+}
+
+static void
+ingest_stop(wk_t *w)
+{
+    ingest_t *in = wk_ctx(w);
+    if (in->evt_sub)
+        natsSubscription_Unsubscribe(in->evt_sub);
+    if (in->api_sub)
+        natsSubscription_Unsubscribe(in->api_sub);
+    job_runner_free(in->jobs);
+    natsSubscription_Destroy(in->evt_sub);
+    natsSubscription_Destroy(in->api_sub);
+    nc_close(in->nc);
+    q_free(in->inq, ingest_drop_item);
+    map_destroy(&in->lattices, ingest_lat_free);
+}
+
+static void
+ingest_status(wk_t *w, proto_kv_t *lines)
+{
+    ingest_t *in = wk_ctx(w);
+    wk_status_nats(in->nc, lines);
+    proto_kv_addf(lines, "events_in_total", "%llu",
+                  (unsigned long long)in->events_in_total);
+    proto_kv_addf(lines, "events_ignored_total", "%llu",
+                  (unsigned long long)in->events_ignored_total);
+    proto_kv_addf(lines, "api_in_total", "%llu",
+                  (unsigned long long)in->api_in_total);
+    proto_kv_addf(lines, "queue_depth", "%zu", q_depth(in->inq));
+    proto_kv_addf(lines, "queue_peak", "%zu", q_peak(in->inq));
+    proto_kv_addf(lines, "queue_dropped_total", "%llu",
+                  (unsigned long long)q_dropped_total(in->inq));
+    proto_kv_addf(lines, "lattices", "%zu", map_count(&in->lattices));
+    proto_kv_addf(lines, "lattices_refused_total", "%llu",
+                  (unsigned long long)in->lattices_refused_total);
+    size_t connected = 0;
+    for (map_entry_t *e = map_first(&in->lattices); e; e = e->next) {
+        ingest_lat_t *lat = e->val;
+        if (lat->rec)
+            connected++;
+    }
+    proto_kv_addf(lines, "reconcilers_connected", "%zu", connected);
+    proto_kv_add(lines, "discovery", in->is_discovery_done ? "done"
+                                                           : "pending");
+}
+
+static void
+ingest_on_rec_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
+{
+    (void)c;
+    ingest_lat_t *lat = arg;
+    proto_msg_t m;
+    if (proto_msg_decode(payload, len, &m) != 0) {
+        log_msg(LL_ERROR, "undecodable frame from rec.%s, closing", lat->name);
+        chan_close(lat->rec);
+        lat->rec = NULL;
+        return;
+    }
+    proto_msg_destroy(&m);
+}
+
+static void
+ingest_on_rec_error(chan_t *c, int err, void *arg)
+{
+    ingest_lat_t *lat = arg;
+    if (err != ERR_CLOSED)
+        log_msg(LL_WARN, "channel to rec.%s failed (%s)", lat->name,
+                err_name(err));
+    chan_close(c);
+    if (lat->rec == c)
+        lat->rec = NULL;
+}
+
+static void
+ingest_peer_open(wk_t *w, const char *role, const char *id, int fd)
+{
+    ingest_t *in = wk_ctx(w);
+    ingest_lat_t *lat = strcmp(role, "rec") == 0
+                            ? ingest_lat_get(in, id, true)
+                            : NULL;
+    if (lat == NULL) {
+        log_msg(LL_WARN, "unexpected channel from %s.%s, closed", role, id);
+        close(fd);
+        return;
+    }
+    chan_close(lat->rec);
+    lat->is_requested = true;
+    lat->rec = chan_open(wk_loop(w), fd, &proto_data_limits,
+                         ingest_on_rec_frame, ingest_on_rec_error, lat);
+    log_msg(LL_INFO, "connected to rec.%s", id);
+}
+
+static void
+ingest_peer_close(wk_t *w, const char *role, const char *id)
+{
+    ingest_t *in = wk_ctx(w);
+    if (strcmp(role, "rec") != 0)
+        return;
+    ingest_lat_t *lat = ingest_lat_get(in, id, false);
+    if (lat == NULL)
+        return;
+    chan_close(lat->rec);
+    lat->rec = NULL;
+    /* ask again at the next sign of life of the lattice */
+    lat->is_requested = false;
+}
+
+static const wk_role_t ingest_role = {
+    .name = "ingest",
+    .start = ingest_start,
+    .stop = ingest_stop,
+    .status = ingest_status,
+    .peer_open = ingest_peer_open,
+    .peer_close = ingest_peer_close,
+    .resync = NULL,
+};
+
+int
+ingest_main(const char *id)
+{
+    return wk_main(&ingest_role, id);
+}
