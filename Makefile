@@ -60,7 +60,13 @@ CHECK_UNIT := $(BUILD)/check_unit
 CHECK_IT := $(BUILD)/check_integration
 BENCHES := $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-BINS := $(WADM) $(WADMCTL) $(HOSTSIM)
+BINS := $(WADM)
+ifneq ($(wildcard cmd/wadmctl.c),)
+BINS += $(WADMCTL)
+endif
+ifneq ($(HOSTSIM_SRC),)
+BINS += $(HOSTSIM)
+endif
 
 .PHONY: all deps run test test-run check-asan valgrind fuzz bench demo \
 	chaos clean
@@ -94,7 +100,7 @@ check-asan: deps
 
 valgrind: deps
 	@$(MAKE) --no-print-directory BUILD=build-vg CFLAGS="-O1 -g" \
-	  $(BUILD:build=build-vg)/check_unit
+	  build-vg/check_unit
 	CK_FORK=no WADM_FIXTURES=$(abspath ../shared/fixtures) \
 	  valgrind --error-exitcode=1 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect --track-fds=no \

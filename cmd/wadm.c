@@ -3,6 +3,7 @@
  * started by the supervisor as "wadm worker <role> --id <id>".
  */
 #include <nats/nats.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@ wadm_worker(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+    /* a status request during startup must not kill us (its default
+     * action): the supervisor's watcher takes over once it is set up */
+    signal(SIGUSR1, SIG_IGN);
     if (argc >= 2 && strcmp(argv[1], "worker") == 0)
         return wadm_worker(argc, argv);
 

@@ -104,8 +104,9 @@ sup_status_write(sup_t *s)
     if (s->nats_dir[0])
         buf_appendf(&b, "nats_embedded_restarts_total:%llu\n",
                     (unsigned long long)s->nats_restarts_total);
+    /* counts this dump, so readers can tell a new file from an old one */
     buf_appendf(&b, "dumps_total:%llu\n",
-                (unsigned long long)s->dumps_total);
+                (unsigned long long)s->dumps_total + 1);
     for (size_t i = 0; i < n; i++) {
         sup_worker_t *w = list[i];
         buf_appendf(&b, "\n# worker %s\n", w->name);
