@@ -1,6 +1,7 @@
 # wadm-c: the wasmCloud Application Deployment Manager in C.
 #
-#   make              build build/wadm, build/wadmctl, build/hostsim
+#   make              build build/wadm (+ wadm-worker), build/wadmctl,
+#                     build/hostsim
 #   make run          install missing packages (root), build, run wadm
 #   make test         install missing packages (root), build, run every test
 #   make check-asan   the whole suite under ASan+UBSan (build-asan/)
@@ -54,13 +55,14 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(LIB_SRC))
 LIB := $(BUILD)/libwadm.a
 WADM := $(BUILD)/wadm
+WORKER := $(BUILD)/wadm-worker
 WADMCTL := $(BUILD)/wadmctl
 HOSTSIM := $(BUILD)/hostsim
 CHECK_UNIT := $(BUILD)/check_unit
 CHECK_IT := $(BUILD)/check_integration
 BENCHES := $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-BINS := $(WADM)
+BINS := $(WADM) $(WORKER)
 ifneq ($(wildcard cmd/wadmctl.c),)
 BINS += $(WADMCTL)
 endif
@@ -128,7 +130,11 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The supervisor image links no NATS code (DESIGN.md section 2).
 $(WADM): $(call obj,cmd/wadm.c) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(PKG_LIBS)
+
+$(WORKER): $(call obj,cmd/wadm_worker.c) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(WADMCTL): $(call obj,cmd/wadmctl.c $(CTL_SRC)) $(LIB)

@@ -1,44 +1,33 @@
 /*
- * wadm.c - main() of the wadm binary: the supervisor, or a worker when
- * started by the supervisor as "wadm worker <role> --id <id>".
+ * wadm.c - main() of the wadm binary: the supervisor.
+ *
+ * The supervisor image links no NATS code (DESIGN.md section 2): workers
+ * are a separate image, wadm-worker, installed next to it. "wadm worker
+ * <role> --id <id>" still works and execs that image.
  */
-#include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cfg.h"
 #include "common/log.h"
 #include "supervisor/sup.h"
-#include "workers/dispatch/disp.h"
-#include "workers/ingest/ingest.h"
-#include "workers/reconciler/rec.h"
 
 static int
-wadm_worker(int argc, char **argv)
+wadm_worker(char **argv)
 {
-    if (argc != 5 || strcmp(argv[3], "--id") != 0) {
-        fprintf(stderr, "usage: wadm worker <ingest|rec|dispatch> --id ID "
-                        "(started by the supervisor)\n");
+    char exe[4096];
+    if (sup_worker_exe(exe, sizeof(exe)) != 0) {
+        fprintf(stderr, "wadm: cannot find the wadm-worker binary next to "
+                        "this one\n");
         return 2;
     }
-    const char *role = argv[2];
-    const char *id = argv[4];
-    int rc;
-    if (strcmp(role, "ingest") == 0)
-        rc = ingest_main(id);
-    else if (strcmp(role, "rec") == 0)
-        rc = rec_main(id);
-    else if (strcmp(role, "dispatch") == 0)
-        rc = disp_main(id);
-    else {
-        fprintf(stderr, "wadm: unknown worker role \"%s\"\n", role);
-        return 2;
-    }
-    /* lets nats.c's threads finish so leak checkers see a clean exit */
-    nats_CloseAndWait(2000);
-    return rc;
+    argv[1] = "wadm-worker";
+    execv(exe, argv + 1);
+    perror("wadm: execv wadm-worker");
+    return 2;
 }
 
 int
@@ -48,7 +37,7 @@ main(int argc, char **argv)
      * action): the supervisor's watcher takes over once it is set up */
     signal(SIGUSR1, SIG_IGN);
     if (argc >= 2 && strcmp(argv[1], "worker") == 0)
-        return wadm_worker(argc, argv);
+        return wadm_worker(argv);
 
     cfg_t cfg;
     cfg_init(&cfg);

@@ -4,6 +4,8 @@
 #ifndef WADM_SUP_H
 #define WADM_SUP_H
 
+#include <stddef.h>
+
 #include "common/cfg.h"
 
 /*
@@ -13,5 +15,11 @@
  * failure.
  */
 int sup_main(cfg_t *cfg);
+
+/*
+ * Writes the path of the wadm-worker binary (next to this executable, or
+ * $WADM_WORKER_BIN) into buf. Returns 0, or ERR_NOTFOUND.
+ */
+int sup_worker_exe(char *buf, size_t cap);
 
 #endif

@@ -71,7 +71,7 @@ typedef struct sup_worker {
 typedef struct sup {
     cfg_t *cfg;
     struct ev_loop *loop;
-    char self_exe[4096];
+    char self_exe[4096]; /* the wadm-worker binary */
     sup_worker_t *workers;
     size_t nworkers;
     sup_policy_cfg_t policy;

@@ -220,12 +220,11 @@ sup_main(cfg_t *cfg)
     s.policy.stable_ms = cfg->stable_s * 1000;
     srandom((unsigned)(clk_wall_us() ^ (uint64_t)getpid()));
 
-    ssize_t n = readlink("/proc/self/exe", s.self_exe, sizeof(s.self_exe) - 1);
-    if (n <= 0) {
-        log_errno(LL_CRIT, "readlink() failed for /proc/self/exe");
+    if (sup_worker_exe(s.self_exe, sizeof(s.self_exe)) != 0) {
+        log_msg(LL_CRIT, "the wadm-worker binary is not next to wadm (or at "
+                "$WADM_WORKER_BIN): \"%s\"", s.self_exe);
         return 1;
     }
-    s.self_exe[n] = '\0';
     if (sup_mkdir_p(cfg->run_dir) != 0) {
         log_errno(LL_CRIT, "cannot create run directory \"%s\"",
                   cfg->run_dir);

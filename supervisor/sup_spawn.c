@@ -1,8 +1,8 @@
 /*
  * sup_spawn.c - the worker table and fork+exec of workers.
  *
- * Runs in the supervisor only. A worker is "wadm worker <role> --id <id>"
- * exec'd afresh: libev keeps a process-wide signal table and nats.c runs
+ * Runs in the supervisor only. A worker is "wadm-worker <role> --id <id>"
+ * (the worker image, next to wadm) exec'd afresh: libev keeps a process-wide signal table and nats.c runs
  * threads, so a forked image must not run worker code. The child end of a
  * socketpair becomes fd 3. Never blocks; never allocates in steady state
  * (the table is sized at startup).
@@ -61,6 +61,27 @@ sup_worker_add(sup_t *s, const char *role, const char *id)
         return w;
     }
     return NULL;
+}
+
+int
+sup_worker_exe(char *buf, size_t cap)
+{
+    const char *env = getenv("WADM_WORKER_BIN");
+    if (env && env[0]) {
+        snprintf(buf, cap, "%s", env);
+        return access(buf, X_OK) == 0 ? 0 : ERR_NOTFOUND;
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return ERR_NOTFOUND;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash == NULL)
+        return ERR_NOTFOUND;
+    *slash = '\0';
+    snprintf(buf, cap, "%s/wadm-worker", self);
+    return access(buf, X_OK) == 0 ? 0 : ERR_NOTFOUND;
 }
 
 /* Builds HELLO with every effective option value. */
@@ -122,7 +143,7 @@ sup_worker_spawn(sup_t *s, sup_worker_t *w)
     if (fl >= 0)
         (void)fcntl(sv[1], F_SETFL, fl & ~O_NONBLOCK);
 
-    char *argv[] = {"wadm", "worker", w->role, "--id", w->id, NULL};
+    char *argv[] = {"wadm-worker", w->role, "--id", w->id, NULL};
     sigset_t all, old;
     sigfillset(&all);
     fflush(NULL);

@@ -118,7 +118,8 @@ test_wadm_cleanup(test_wadm_t *tw)
     if (clean && tw->run_dir[0] && getenv("WADM_TEST_KEEP") == NULL)
         test_sh("rm -rf '%s'", tw->run_dir);
     tw->run_dir[0] = '\0';
-    ck_assert_msg(clean, "sanitizer report in %s", tw->log_path);
+    if (!clean)
+        ck_abort_msg("sanitizer report in %s", tw->log_path);
 }
 
 char *
