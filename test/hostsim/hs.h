@@ -193,6 +193,8 @@ struct hs_sim {
     size_t inbox_count;
     uint64_t inbox_dropped;
     ev_async inbox_async;
+    int subs_open;              /* subscriptions not yet completed */
+    pthread_cond_t subs_done;   /* signalled (under inbox_lock) on each */
     ev_io signal_io;
     int signal_fd;
 };
@@ -303,6 +305,7 @@ int hs_flood_run(hs_sim_t *sim, uint64_t count);
 /* hs_main.c */
 void hs_inbox_on_msg(natsConnection *nc, natsSubscription *sub,
                      natsMsg *msg, void *closure);
+void hs_sim_track_sub(hs_sim_t *sim, natsSubscription *sub);
 void hs_sim_emit(hs_sim_t *sim, const hs_host_t *host, hs_out_t *out);
 void hs_sim_drop_delayed(hs_sim_t *sim, const hs_host_t *host);
 hs_host_t *hs_sim_add_host(hs_sim_t *sim, const cJSON *labels);

@@ -171,7 +171,9 @@ hs_host_start(hs_host_t *h)
         else
             s = natsConnection_Subscribe(&h->subs[i], sim->nc, subj[i],
                                          hs_inbox_on_msg, h);
-        if (s != NATS_OK)
+        if (s == NATS_OK)
+            hs_sim_track_sub(sim, h->subs[i]);
+        else
             log_msg(LL_ERROR, "subscribe to \"%s\" failed for host %s (%s)",
                     subj[i], h->id, natsStatus_GetText(s));
     }
@@ -191,6 +193,8 @@ hs_host_start(hs_host_t *h)
     cJSON_AddNumberToObject(data, "uptime_seconds", 0);
     cJSON_AddStringToObject(data, "version", sim->opts.host_version);
     (void)hs_event_publish(sim, h, "host_started", data);
+    /* Hosts start before the loop runs: refresh its idea of "now". */
+    ev_now_update(sim->loop);
     double period = sim->opts.heartbeat_ms / 1000.0;
     ev_timer_init(&h->heartbeat, hs_host_on_heartbeat, period, period);
     ev_timer_start(sim->loop, &h->heartbeat);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/clk.h"
@@ -77,6 +78,59 @@ hs_inbox_on_admin(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
     (void)nc;
     (void)sub;
     hs_inbox_push(closure, NULL, msg);
+}
+
+static void
+hs_on_sub_complete(void *closure)
+{
+    hs_sim_t *sim = closure;
+    pthread_mutex_lock(&sim->inbox_lock);
+    sim->subs_open--;
+    pthread_cond_signal(&sim->subs_done);
+    pthread_mutex_unlock(&sim->inbox_lock);
+}
+
+/*
+ * Counts sub until nats.c reports it closed and drained. At exit hostsim
+ * waits for every one: a subscription's close travels through the
+ * delivery thread, and stopping the library before it arrives leaks it.
+ */
+void
+hs_sim_track_sub(hs_sim_t *sim, natsSubscription *sub)
+{
+    pthread_mutex_lock(&sim->inbox_lock);
+    natsStatus s = natsSubscription_SetOnCompleteCB(sub, hs_on_sub_complete,
+                                                    sim);
+    if (s == NATS_OK)
+        sim->subs_open++;
+    pthread_mutex_unlock(&sim->inbox_lock);
+    if (s != NATS_OK)
+        log_msg(LL_WARN, "cannot track a subscription (%s)",
+                natsStatus_GetText(s));
+}
+
+/* Waits (bounded) until every tracked subscription has completed. */
+static void
+hs_sim_wait_subs(hs_sim_t *sim, unsigned timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sim->inbox_lock);
+    while (sim->subs_open > 0) {
+        if (pthread_cond_timedwait(&sim->subs_done, &sim->inbox_lock,
+                                   &deadline) != 0)
+            break;
+    }
+    if (sim->subs_open > 0)
+        log_msg(LL_WARN, "%d subscriptions did not complete",
+                sim->subs_open);
+    pthread_mutex_unlock(&sim->inbox_lock);
 }
 
 static hs_inmsg_t *
@@ -259,6 +313,8 @@ hs_sim_connect(hs_sim_t *sim)
     s = natsConnection_Subscribe(&sim->admin_sub, sim->nc, subj,
                                  hs_inbox_on_admin, sim);
     free(subj);
+    if (s == NATS_OK)
+        hs_sim_track_sub(sim, sim->admin_sub);
     if (s != NATS_OK) {
         log_msg(LL_ERROR, "subscribe to the hostsim verbs failed (%s)",
                 natsStatus_GetText(s));
@@ -278,6 +334,7 @@ hs_sim_init(hs_sim_t *sim)
     sim->specs = cJSON_CreateObject();
     sim->signal_fd = -1;
     pthread_mutex_init(&sim->inbox_lock, NULL);
+    pthread_cond_init(&sim->subs_done, NULL);
     if (hs_record_init(&sim->record, o->record_max, o->record_path) != 0)
         return ERR_CONFIG;
     sim->loop = ev_default_loop(0);
@@ -344,6 +401,7 @@ hs_sim_destroy(hs_sim_t *sim, bool is_graceful)
                     natsStatus_GetText(s));
         natsConnection_Destroy(sim->nc);
     }
+    hs_sim_wait_subs(sim, 5000);
     /* Waits for nats.c threads, so no callback can queue anything after. */
     (void)nats_CloseAndWait(5000);
     for (hs_inmsg_t *m = hs_inbox_take(sim); m != NULL;) {
@@ -366,6 +424,7 @@ hs_sim_destroy(hs_sim_t *sim, bool is_graceful)
         close(sim->signal_fd);
     if (sim->loop != NULL)
         ev_loop_destroy(sim->loop);
+    pthread_cond_destroy(&sim->subs_done);
     pthread_mutex_destroy(&sim->inbox_lock);
     hs_opts_destroy(&sim->opts);
 }

@@ -96,6 +96,26 @@ expect_reply(cJSON *r, bool is_success, const char *message)
     cJSON_Delete(r);
 }
 
+/*
+ * Stops hostsim with SIGTERM and requires a clean exit 0, which under
+ * ASan/LSan or valgrind (HOSTSIM_WRAP) also means "no leak, no error";
+ * then removes everything. On failure the hostsim log is printed.
+ */
+static void
+finish(test_hs_t *t)
+{
+    int st = test_hs_stop_sim(t);
+    bool is_clean = st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (!is_clean) {
+        char *log = test_read_file(t->log_path, NULL);
+        fprintf(stderr, "hostsim exit status %d, log:\n%s\n", st,
+                log ? log : "(none)");
+        free(log);
+    }
+    test_hs_destroy(t);
+    ck_assert_msg(is_clean, "hostsim did not exit cleanly (status %d)", st);
+}
+
 static cJSON *
 event(test_hs_t *t, const char *name, const char *source)
 {
@@ -206,7 +226,7 @@ START_TEST(test_hostsim_announces_hosts)
                      "gold");
     cJSON_Delete(ev);
     cJSON_Delete(r);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -258,7 +278,7 @@ START_TEST(test_hostsim_scale_replies_before_events)
     ck_assert(json_eq(cJSON_GetObjectItem(c, "annotations"), ANN1));
     ck_assert(num(c, "max_instances") == 4);
     cJSON_Delete(r);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -322,7 +342,7 @@ START_TEST(test_hostsim_scale_existing_keeps_original)
                          cJSON_GetObjectItem(r, "response"), "components")),
                      0);
     cJSON_Delete(r);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -370,7 +390,7 @@ START_TEST(test_hostsim_component_update)
     ck_assert_str_eq(test_hs_str(data_of(ev), "image_ref"), REF1);
     ck_assert(json_eq(cJSON_GetObjectItem(data_of(ev), "annotations"), "{}"));
     cJSON_Delete(ev);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -422,7 +442,7 @@ START_TEST(test_hostsim_provider_start_stop)
                      "not exist");
     ck_assert_str_eq(test_hs_str(data_of(ev), "provider_ref"), PREF);
     cJSON_Delete(ev);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -487,7 +507,7 @@ START_TEST(test_hostsim_links)
                                       "by_kind"), "link.get") == 1);
     cJSON_Delete(r);
     ck_assert_ptr_null(test_hs_event(&t, "linkdef_deleted", NULL, 200));
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -525,7 +545,7 @@ START_TEST(test_hostsim_config)
     ck_assert(num(by_kind, "config.get") == 3);
     ck_assert(num(by_kind, "config.put") == 4);
     cJSON_Delete(r);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -582,7 +602,7 @@ START_TEST(test_hostsim_ping_and_inventory)
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(
                          cJSON_GetObjectItem(r, "response"), "hosts")), 3);
     cJSON_Delete(r);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -620,7 +640,7 @@ START_TEST(test_hostsim_heartbeat_carries_inventory)
     ck_assert(num(cJSON_GetObjectItem(r, "response"), "sent") == 1);
     cJSON_Delete(r);
     cJSON_Delete(event(&t, "host_heartbeat", h));
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -691,7 +711,7 @@ START_TEST(test_hostsim_faults)
                      "Unable to fetch requested config: Config missing does "
                      "not exist");
     cJSON_Delete(ev);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -730,7 +750,7 @@ START_TEST(test_hostsim_die_is_silent)
     ck_assert_str_eq(test_hs_str(cJSON_GetArrayItem(hosts, 0), "state"),
                      "dead");
     cJSON_Delete(r);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -760,7 +780,7 @@ START_TEST(test_hostsim_graceful_stops)
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d",
                   st);
     cJSON_Delete(event(&t, "host_stopped", t.ids[2]));
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -831,7 +851,7 @@ START_TEST(test_hostsim_command_record)
     ck_assert(num(cJSON_GetObjectItem(r, "response"), "total") == 0);
     cJSON_Delete(r);
     unlink(path);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -901,7 +921,7 @@ START_TEST(test_hostsim_malformed_bodies)
     int st = test_hs_stop_sim(&t);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d",
                   st);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -933,7 +953,7 @@ START_TEST(test_hostsim_labels)
     ck_assert_ptr_null(test_hs_str(cJSON_GetObjectItem(data_of(ev), "labels"),
                                    "zone"));
     cJSON_Delete(ev);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -964,7 +984,7 @@ START_TEST(test_hostsim_slow_and_auction)
                         "{\"provider_ref\":\"r\",\"provider_id\":\"a\","
                         "\"constraints\":{\"zone\":\"north\"}}", 300, &s);
     ck_assert_ptr_null(r);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 
@@ -984,13 +1004,11 @@ START_TEST(test_hostsim_flood)
         cJSON_Delete(ev);
     }
     ck_assert_int_eq(seen, 2000);
-    int st = test_proc_wait(&t.proc, 10000 * t.slow_factor);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d",
-                  st);
+    ck_assert_int_ge(test_hs_wait_sim(&t, 10000), 0);
     char *log = test_read_file(t.log_path, NULL);
     ck_assert_ptr_nonnull(strstr(log, "flood: 2000 heartbeats from 10 hosts"));
     free(log);
-    test_hs_destroy(&t);
+    finish(&t);
 }
 END_TEST
 

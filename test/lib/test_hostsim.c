@@ -93,6 +93,7 @@ test_hs_start(test_hs_t *t, const char *lattice, int hosts,
               const char *const args[])
 {
     memset(t, 0, sizeof(*t));
+    t->status = -1;
     const char *bin = getenv("HOSTSIM_BIN");
     if (!test_nats_available()) {
         test_skip("hostsim: nats-server is not installed");
@@ -150,12 +151,23 @@ test_hs_start(test_hs_t *t, const char *lattice, int hosts,
 }
 
 int
+test_hs_wait_sim(test_hs_t *t, unsigned timeout_ms)
+{
+    if (t->proc.pid <= 0)
+        return t->status;
+    int st = test_proc_wait(&t->proc, timeout_ms * t->slow_factor);
+    if (t->proc.pid <= 0)
+        t->status = st;
+    return t->proc.pid <= 0 ? st : -1;
+}
+
+int
 test_hs_stop_sim(test_hs_t *t)
 {
     if (t->proc.pid <= 0)
-        return -1;
+        return t->status;
     test_proc_signal(&t->proc, SIGTERM);
-    int st = test_proc_wait(&t->proc, 10000 * t->slow_factor);
+    int st = test_hs_wait_sim(t, 10000);
     if (t->proc.pid > 0) {
         test_proc_stop(&t->proc, 1000);
         return -1;

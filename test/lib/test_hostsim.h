@@ -29,6 +29,7 @@ typedef struct test_hs {
     char ids[TEST_HS_MAX_HOSTS][57];
     int hosts;
     unsigned slow_factor;       /* 10 under HOSTSIM_WRAP */
+    int status;                 /* wait status once reaped, else -1 */
 } test_hs_t;
 
 /*
@@ -43,9 +44,16 @@ int test_hs_start(test_hs_t *t, const char *lattice, int hosts,
 
 /*
  * Sends SIGTERM to hostsim and waits for it; returns its wait status (-1
- * when it had to be killed). Idempotent.
+ * when it had to be killed). Idempotent: once reaped, returns the status
+ * it exited with.
  */
 int test_hs_stop_sim(test_hs_t *t);
+
+/*
+ * Waits up to timeout_ms for hostsim to exit by itself (bench mode) and
+ * returns its wait status, or -1 if it is still running.
+ */
+int test_hs_wait_sim(test_hs_t *t, unsigned timeout_ms);
 
 /* Stops hostsim (if running), disconnects and removes nats-server. */
 void test_hs_destroy(test_hs_t *t);
