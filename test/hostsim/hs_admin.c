@@ -1,31 +1,15 @@
 /*
  * hs_admin.c - inspection and fault injection on hostsim.<lattice>.<verb>
- * (request/reply, JSON bodies; an empty body means {}). Replies use the
- * control envelope {"success","message","response"}. Never seen by wadm.
- *
- *   hosts      {}                              -> {"lattice","hosts":[{"id",
- *              "index","friendly_name","labels","state"}]}  state: running,
- *              dead or stopped
- *   inventory  {"host"?}                       -> {"hosts":[<host.get
- *              response>]}  (running hosts, or the one named)
- *   fault      {"kind","error","host"?,"id"?,"count"?} -> {"faults":n}
- *              kind: component_scale | provider_start | link_put; host
- *              absent or "*" = every host; id matches an id or reference
- *              (link_put: source_id or target); count absent = forever
- *   fault      {"clear":true}                  -> {"faults":0}
- *   slow       {"host"?,"ms"}                  -> {"hosts":n}  0 = normal
- *   die        {"host"}                        -> {"id"}  silent exit
- *   stop       {"host"}                        -> {"id"}  host_stopped
- *   start      {"labels"?}                     -> {"id","index",
- *              "friendly_name","labels"}
- *   heartbeat  {"host"?}                       -> {"sent":n}
- *   reset      {}                              -> {}  clears the record
- *   commands   {"host"?,"kind"?,"list"?}       -> hs_record_report()
- *
- * Loop thread only.
+ * (request/reply, JSON object bodies, an empty body meaning {}), answered
+ * in the control envelope {"success","message","response"}. wadm never
+ * sees these subjects; tests and the demo steer hostsim through them.
+ * Every verb is listed above hs_admin_verbs[] and in README.md. Replies
+ * are never delayed by "slow" and never recorded. Loop thread only.
  */
 #include "test/hostsim/hs.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,11 +70,20 @@ typedef struct hs_admin_res {
     cJSON *response;            /* owned */
 } hs_admin_res_t;
 
+static void hs_admin_fail(hs_admin_res_t *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
-hs_admin_fail(hs_admin_res_t *res, const char *fmt, const char *arg)
+hs_admin_fail(hs_admin_res_t *res, const char *fmt, ...)
 {
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
     res->is_success = false;
-    res->message = xasprintf(fmt, arg ? arg : "");
+    free(res->message);
+    res->message = xstrdup(text);
 }
 
 /*
@@ -160,7 +153,7 @@ hs_admin_fault(hs_sim_t *sim, const cJSON *req, hs_admin_res_t *res)
 {
     bool is_clearing;
     if (hs_json_bool(req, "clear", &is_clearing) != 0) {
-        hs_admin_fail(res, "\"clear\" must be a boolean%s", NULL);
+        hs_admin_fail(res, "\"clear\" must be a boolean");
         return;
     }
     if (is_clearing) {
@@ -179,8 +172,7 @@ hs_admin_fault(hs_sim_t *sim, const cJSON *req, hs_admin_res_t *res)
         hs_json_str(req, "id", "", &match) != 0 ||
         hs_json_u64_opt(req, "count", &count, &has_count) != 0) {
         hs_admin_fail(res, "fault needs \"kind\" and \"error\" strings, "
-                           "optional \"id\" string and \"count\" number%s",
-                      NULL);
+                           "optional \"id\" string and \"count\" number");
         return;
     }
     int k = -1;
@@ -216,8 +208,7 @@ hs_admin_slow(hs_sim_t *sim, const cJSON *req, hs_admin_res_t *res)
     uint32_t ms;
     hs_host_t *only;
     if (hs_json_u32(req, "ms", true, &ms) != 0) {
-        hs_admin_fail(res, "slow needs \"ms\", a number of milliseconds%s",
-                      NULL);
+        hs_admin_fail(res, "slow needs \"ms\", a number of milliseconds");
         return;
     }
     if (!hs_admin_host(sim, req, false, &only, res))
@@ -266,13 +257,13 @@ hs_admin_start(hs_sim_t *sim, const cJSON *req, hs_admin_res_t *res)
 {
     cJSON *labels = NULL;
     if (hs_json_map(req, "labels", false, &labels) != 0) {
-        hs_admin_fail(res, "\"labels\" must be a map of strings%s", NULL);
+        hs_admin_fail(res, "\"labels\" must be a map of strings");
         return;
     }
     hs_host_t *h = hs_sim_add_host(sim, labels);
     cJSON_Delete(labels);
     if (h == NULL) {
-        hs_admin_fail(res, "the host could not subscribe%s", NULL);
+        hs_admin_fail(res, "the host could not subscribe");
         return;
     }
     cJSON_Delete(res->response);
@@ -316,7 +307,7 @@ hs_admin_commands(hs_sim_t *sim, const cJSON *req, hs_admin_res_t *res)
         hs_json_str(req, "kind", "", &kind) != 0 ||
         (list != NULL && !cJSON_IsBool(list))) {
         hs_admin_fail(res, "commands takes optional \"host\" and \"kind\" "
-                           "strings and a \"list\" boolean%s", NULL);
+                           "strings and a \"list\" boolean");
         return;
     }
     if (list != NULL)
@@ -326,6 +317,30 @@ hs_admin_commands(hs_sim_t *sim, const cJSON *req, hs_admin_res_t *res)
                                      kind[0] ? kind : NULL, is_listing);
 }
 
+/*
+ * The verbs, their request bodies and their "response" objects:
+ *
+ *   hosts      {}                       {"lattice","hosts":[{"id","index",
+ *                                       "friendly_name","labels","state"}]}
+ *                                       state: running | dead | stopped
+ *   inventory  {"host"?}                {"hosts":[<host.get response>...]}
+ *                                       running hosts, or the one named
+ *   fault      {"kind","error","host"?,"id"?,"count"?}   {"faults":n}
+ *              kind: component_scale | provider_start | link_put; id: a
+ *              component/provider id or reference (link_put: source_id
+ *              or target); count absent: every time
+ *   fault      {"clear":true}           {"faults":0}
+ *   slow       {"host"?,"ms"}           {"hosts":n}  delays replies+events
+ *   die        {"host"}                 {"id"}  unsubscribes, no event
+ *   stop       {"host"}                 {"id"}  then host_stopped
+ *   start      {"labels"?}              {"id","index","friendly_name",
+ *                                       "labels"}
+ *   heartbeat  {"host"?}                {"sent":n}  one heartbeat now
+ *   reset      {}                       {}  clears the command record
+ *   commands   {"host"?,"kind"?,"list"?}  hs_record_report()
+ *
+ * "host" absent or "*" means every host; an unknown id fails the verb.
+ */
 typedef struct hs_admin_verb {
     const char *name;
     void (*run)(hs_sim_t *sim, const cJSON *req, hs_admin_res_t *res);
@@ -364,8 +379,7 @@ hs_admin_handle(hs_sim_t *sim, natsMsg *msg)
             v = &hs_admin_verbs[i];
     }
     if (!cJSON_IsObject(req))
-        hs_admin_fail(&res, "the request body must be a JSON object%s",
-                      NULL);
+        hs_admin_fail(&res, "the request body must be a JSON object");
     else if (v == NULL)
         hs_admin_fail(&res, "unknown verb \"%s\"", verb);
     else

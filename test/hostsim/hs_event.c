@@ -132,6 +132,7 @@ hs_event_publish(hs_sim_t *sim, const hs_host_t *host, const char *name,
     return s == NATS_OK ? 0 : ERR_NATS;
 }
 
+/* Prepares an empty outcome. */
 void
 hs_out_init(hs_out_t *out)
 {

@@ -67,6 +67,7 @@ hs_record_reset(hs_record_t *rec)
     rec->by_host = cJSON_CreateObject();
 }
 
+/* Frees every entry and counter and closes the record file. */
 void
 hs_record_destroy(hs_record_t *rec)
 {
