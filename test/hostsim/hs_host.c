@@ -362,6 +362,28 @@ hs_host_heartbeat(hs_host_t *h)
                             hs_host_inventory(h));
 }
 
+/*
+ * Makes room for one more element in an array of *cap elements of elem
+ * bytes holding count; returns the (possibly moved) array.
+ */
+static void *
+hs_array_grow(void *items, size_t count, size_t *cap, size_t elem)
+{
+    if (count < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : 8;
+    return xrealloc(items, *cap * elem);
+}
+
+/* Removes element i of an array of *count elements of elem bytes. */
+static void
+hs_array_cut(void *items, size_t i, size_t *count, size_t elem)
+{
+    char *base = items;
+    memmove(base + i * elem, base + (i + 1) * elem, (*count - i - 1) * elem);
+    (*count)--;
+}
+
 /* The component with that id on h, or NULL. */
 hs_comp_t *
 hs_host_comp_find(const hs_host_t *h, const char *id)
@@ -385,10 +407,8 @@ hs_host_comp_add(hs_host_t *h, const char *id, const char *ref,
     c->annotations = hs_map_dup(annotations);
     c->config = config ? cJSON_Duplicate(config, 1) : cJSON_CreateArray();
     c->max_instances = max_instances;
-    if (h->comps_count == h->comps_cap) {
-        h->comps_cap = h->comps_cap ? h->comps_cap * 2 : 8;
-        h->comps = xrealloc(h->comps, h->comps_cap * sizeof(*h->comps));
-    }
+    h->comps = hs_array_grow(h->comps, h->comps_count, &h->comps_cap,
+                             sizeof(*h->comps));
     h->comps[h->comps_count++] = c;
     return c;
 }
@@ -398,13 +418,11 @@ void
 hs_host_comp_remove(hs_host_t *h, hs_comp_t *c)
 {
     for (size_t i = 0; i < h->comps_count; i++) {
-        if (h->comps[i] != c)
-            continue;
-        memmove(&h->comps[i], &h->comps[i + 1],
-                (h->comps_count - i - 1) * sizeof(*h->comps));
-        h->comps_count--;
-        hs_comp_free(c);
-        return;
+        if (h->comps[i] == c) {
+            hs_array_cut(h->comps, i, &h->comps_count, sizeof(*h->comps));
+            hs_comp_free(c);
+            return;
+        }
     }
 }
 
@@ -449,10 +467,8 @@ hs_host_prov_add(hs_host_t *h, const char *id, const char *ref,
     p->image_ref = xstrdup(ref);
     p->annotations = hs_map_dup(annotations);
     p->host = h;
-    if (h->provs_count == h->provs_cap) {
-        h->provs_cap = h->provs_cap ? h->provs_cap * 2 : 4;
-        h->provs = xrealloc(h->provs, h->provs_cap * sizeof(*h->provs));
-    }
+    h->provs = hs_array_grow(h->provs, h->provs_count, &h->provs_cap,
+                             sizeof(*h->provs));
     h->provs[h->provs_count++] = p;
     const hs_opts_t *o = &h->sim->opts;
     ev_timer_init(&p->health, hs_prov_on_health, o->health_delay_ms / 1000.0,
@@ -467,13 +483,11 @@ void
 hs_host_prov_remove(hs_host_t *h, hs_prov_t *p)
 {
     for (size_t i = 0; i < h->provs_count; i++) {
-        if (h->provs[i] != p)
-            continue;
-        ev_timer_stop(h->sim->loop, &p->health);
-        memmove(&h->provs[i], &h->provs[i + 1],
-                (h->provs_count - i - 1) * sizeof(*h->provs));
-        h->provs_count--;
-        hs_prov_free(p);
-        return;
+        if (h->provs[i] == p) {
+            ev_timer_stop(h->sim->loop, &p->health);
+            hs_array_cut(h->provs, i, &h->provs_count, sizeof(*h->provs));
+            hs_prov_free(p);
+            return;
+        }
     }
 }
