@@ -283,6 +283,22 @@ hs_on_nats_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
     log_msg(LL_WARN, "nats: asynchronous error (%s)", natsStatus_GetText(err));
 }
 
+static void
+hs_on_nats_disconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    (void)closure;
+    log_msg(LL_WARN, "nats: disconnected");
+}
+
+static void
+hs_on_nats_reconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    (void)closure;
+    log_msg(LL_INFO, "nats: reconnected, subscriptions restored");
+}
+
 static int
 hs_sim_connect(hs_sim_t *sim)
 {
@@ -301,6 +317,10 @@ hs_sim_connect(hs_sim_t *sim)
         s = natsOptions_UseGlobalMessageDelivery(opts, true);
     if (s == NATS_OK)
         s = natsOptions_SetErrorHandler(opts, hs_on_nats_error, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(opts, hs_on_nats_disconnected, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(opts, hs_on_nats_reconnected, NULL);
     if (s == NATS_OK)
         s = natsConnection_Connect(&sim->nc, opts);
     natsOptions_Destroy(opts);

@@ -988,6 +988,27 @@ START_TEST(test_hostsim_slow_and_auction)
 }
 END_TEST
 
+START_TEST(test_hostsim_survives_nats_restart)
+{
+    test_hs_t t;
+    HS_START(&t, 1, "--hosts", "1", "--heartbeat-ms", "200");
+    const char *h = t.ids[0];
+    expect_reply(ctl(&t, "config.put.kept", "{\"a\":\"b\"}"), true,
+                 "successfully put config");
+    test_nats_stop(&t.nats);
+    ck_assert_int_eq(test_nats_restart(&t.nats), 0);
+    test_hs_events_clear(&t);
+    /* Both sides reconnect; the host heartbeats and answers again. */
+    cJSON *ev = test_hs_event(&t, "host_heartbeat", h, 15000);
+    ck_assert_ptr_nonnull(ev);
+    cJSON_Delete(ev);
+    cJSON *r = ctl(&t, "config.get.kept", NULL);
+    ck_assert(json_eq(cJSON_GetObjectItem(r, "response"), "{\"a\":\"b\"}"));
+    cJSON_Delete(r);
+    finish(&t);
+}
+END_TEST
+
 START_TEST(test_hostsim_flood)
 {
     test_hs_t t;
@@ -1037,6 +1058,7 @@ hostsim_suite(void)
     tcase_add_test(tc, test_hostsim_command_record);
     tcase_add_test(tc, test_hostsim_malformed_bodies);
     tcase_add_test(tc, test_hostsim_slow_and_auction);
+    tcase_add_test(tc, test_hostsim_survives_nats_restart);
     suite_add_tcase(s, tc);
     tc = tcase_create("bench");
     tcase_set_timeout(tc, 120);
