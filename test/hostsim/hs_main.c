@@ -286,8 +286,9 @@ hs_on_nats_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
 static void
 hs_on_nats_disconnected(natsConnection *nc, void *closure)
 {
-    (void)nc;
     (void)closure;
+    if (natsConnection_IsClosed(nc))
+        return; /* our own close at exit */
     log_msg(LL_WARN, "nats: disconnected");
 }
 
