@@ -167,6 +167,9 @@ static const cfg_entry_t cfg_table[] = {
         false, false, 10, 600000,
         "Deadline for a reconciler's API reply; then an error is sent", "MS",
         api_timeout_ms),
+    OPT("replicas", 0, false, "WADM_REPLICAS", CFG_U64, "1", false, false, 1,
+        5, "Replicas of buckets and streams wadm creates (existing ones are "
+        "used as they are); 3 on a 3-node NATS cluster", "N", replicas),
     OPT("max-lattices", 0, false, "WADM_MAX_LATTICES", CFG_U64, "256", false,
         false, 1, 4096, "Most lattices (reconciler processes) served", "N",
         max_lattices),

@@ -61,6 +61,7 @@ typedef struct cfg {
     uint64_t status_reply_timeout_ms;
     uint64_t api_timeout_ms;
     uint64_t max_lattices;
+    uint64_t replicas;
 } cfg_t;
 
 enum cfg_type {

@@ -17,20 +17,7 @@
 #include "common/map.h"
 #include "common/xalloc.h"
 #include "proto/proto_chan.h"
-#include "workers/wk.h"
-
-typedef struct disp_peer {
-    char *lattice;
-    chan_t *chan;
-    struct disp *d;
-} disp_peer_t;
-
-typedef struct disp {
-    wk_t *w;
-    nc_t *nc;
-    map_t peers; /* lattice -> disp_peer_t */
-    uint64_t commands_in_total;
-} disp_t;
+#include "workers/dispatch/disp_int.h"
 
 static disp_t disp_g;
 
@@ -59,6 +46,8 @@ disp_on_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
     }
     if (m.type == PROTO_MSG_COMMAND)
         peer->d->commands_in_total++;
+    else if (m.type == PROTO_MSG_STATUS)
+        disp_status_handle(peer->d, m.body);
     proto_msg_destroy(&m);
 }
 
@@ -74,6 +63,15 @@ disp_on_error(chan_t *c, int err, void *arg)
         peer->chan = NULL;
 }
 
+static void
+disp_on_nats_state(nc_t *nc, int state, void *arg)
+{
+    (void)nc;
+    disp_t *d = arg;
+    if (state == NC_CONNECTED && !d->is_js_ready)
+        disp_js_setup(d);
+}
+
 static int
 disp_start(wk_t *w)
 {
@@ -82,9 +80,11 @@ disp_start(wk_t *w)
     d->w = w;
     wk_set_ctx(w, d);
     map_init(&d->peers);
+    map_init(&d->last_status);
+    d->jobs = job_runner_new(wk_loop(w), DISP_JOBS_MAX);
     char *err = NULL;
-    int rc = nc_open(wk_cfg(w), wk_name(w), wk_loop(w), NULL, d, &d->nc,
-                     &err);
+    int rc = nc_open(wk_cfg(w), wk_name(w), wk_loop(w), disp_on_nats_state, d,
+                     &d->nc, &err);
     if (rc != 0) {
         log_msg(LL_ERROR, "NATS setup failed: %s", err ? err : "?");
         free(err);
@@ -97,7 +97,9 @@ static void
 disp_stop(wk_t *w)
 {
     disp_t *d = wk_ctx(w);
+    job_runner_free(d->jobs);
     map_destroy(&d->peers, disp_peer_free);
+    map_destroy(&d->last_status, free);
     nc_close(d->nc);
 }
 
@@ -110,6 +112,15 @@ disp_status(wk_t *w, proto_kv_t *lines)
                   map_count(&d->peers));
     proto_kv_addf(lines, "commands_in_total", "%llu",
                   (unsigned long long)d->commands_in_total);
+    proto_kv_addf(lines, "statuses_in_total", "%llu",
+                  (unsigned long long)d->statuses_in_total);
+    proto_kv_addf(lines, "statuses_published_total", "%llu",
+                  (unsigned long long)d->statuses_published_total);
+    proto_kv_addf(lines, "statuses_deduplicated_total", "%llu",
+                  (unsigned long long)d->statuses_deduplicated_total);
+    proto_kv_addf(lines, "statuses_failed_total", "%llu",
+                  (unsigned long long)d->statuses_failed_total);
+    proto_kv_addf(lines, "jobs_pending", "%zu", job_pending(d->jobs));
 }
 
 static void

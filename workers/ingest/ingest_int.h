@@ -13,6 +13,7 @@
 #include "common/map.h"
 #include "common/nc.h"
 #include "common/q.h"
+#include "proto/proto.h"
 #include "workers/wk.h"
 
 #define INGEST_Q_MAX_ITEMS 65536
@@ -29,6 +30,27 @@ typedef struct ingest_item {
     natsMsg *msg;
 } ingest_item_t;
 
+#define INGEST_REQ_MAX 10000          /* API requests waiting, all lattices */
+#define INGEST_REQ_LATTICE_MAX 1000   /* API requests waiting, one lattice */
+
+struct ingest_lat;
+
+/*
+ * One API request waiting for its reply. The NATS reply subject stays
+ * here (DESIGN.md section 3); the reconciler gets the request id only.
+ */
+typedef struct ingest_req {
+    uint64_t id;
+    char *reply;               /* NULL when the request had none */
+    int op;                    /* API_OP_* */
+    uint64_t deadline_ms;
+    struct ingest_lat *lat;
+    proto_api_req_t *body;     /* the frame body until it is sent */
+    bool is_sent;
+    struct ingest_req *prev;   /* all requests, oldest first */
+    struct ingest_req *next;
+} ingest_req_t;
+
 /* What ingest knows of one lattice. */
 typedef struct ingest_lat {
     char *name;
@@ -36,6 +58,7 @@ typedef struct ingest_lat {
     bool is_requested;        /* LATTICE_ADD sent */
     uint64_t events_in_total;
     uint64_t api_in_total;
+    size_t reqs_waiting;      /* requests not answered yet */
 } ingest_lat_t;
 
 typedef struct ingest {
@@ -52,6 +75,16 @@ typedef struct ingest {
     uint64_t api_in_total;
     uint64_t dropped_total;
     uint64_t lattices_refused_total;
+    /* API requests in flight (ingest_api.c) */
+    map_t reqs;               /* id (decimal) -> ingest_req_t */
+    ingest_req_t *req_head;   /* oldest first: deadlines are in order */
+    ingest_req_t *req_tail;
+    uint64_t req_next_id;
+    ev_timer req_timer;
+    uint64_t api_replies_total;
+    uint64_t api_local_errors_total;
+    uint64_t api_timeouts_total;
+    uint64_t api_busy_total;
 } ingest_t;
 
 /* ingest_lat.c */
@@ -63,7 +96,12 @@ void ingest_lat_free(void *p);
 void ingest_disc_start(ingest_t *in);
 
 /* ingest_api.c */
+void ingest_api_start(ingest_t *in);
+void ingest_api_stop(ingest_t *in);
 void ingest_api_handle(ingest_t *in, natsMsg *msg);
+void ingest_api_on_reply(ingest_t *in, proto_api_rep_t *rep);
+void ingest_api_rec_up(ingest_t *in, ingest_lat_t *lat);
+void ingest_api_rec_down(ingest_t *in, ingest_lat_t *lat);
 
 /* ingest_evt.c */
 void ingest_evt_handle(ingest_t *in, natsMsg *msg);

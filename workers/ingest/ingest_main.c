@@ -116,6 +116,7 @@ ingest_start(wk_t *w)
     in->inq = q_new(wk_loop(w), INGEST_Q_MAX_ITEMS, INGEST_Q_MAX_BYTES,
                     ingest_on_item, in);
     in->jobs = job_runner_new(wk_loop(w), 64);
+    ingest_api_start(in);
     char *err = NULL;
     int rc = nc_open(wk_cfg(w), wk_name(w), wk_loop(w), ingest_on_nats_state,
                      in, &in->nc, &err);
@@ -135,6 +136,9 @@ ingest_stop(wk_t *w)
         natsSubscription_Unsubscribe(in->evt_sub);
     if (in->api_sub)
         natsSubscription_Unsubscribe(in->api_sub);
+    ingest_api_stop(in);
+    if (nc_is_connected(in->nc))
+        natsConnection_FlushTimeout(nc_conn(in->nc), 500);
     job_runner_free(in->jobs);
     natsSubscription_Destroy(in->evt_sub);
     natsSubscription_Destroy(in->api_sub);
@@ -170,6 +174,23 @@ ingest_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "reconcilers_connected", "%zu", connected);
     proto_kv_add(lines, "discovery", in->is_discovery_done ? "done"
                                                            : "pending");
+    proto_kv_addf(lines, "api_pending", "%zu", map_count(&in->reqs));
+    proto_kv_addf(lines, "api_replies_total", "%llu",
+                  (unsigned long long)in->api_replies_total);
+    proto_kv_addf(lines, "api_local_errors_total", "%llu",
+                  (unsigned long long)in->api_local_errors_total);
+    proto_kv_addf(lines, "api_timeouts_total", "%llu",
+                  (unsigned long long)in->api_timeouts_total);
+    proto_kv_addf(lines, "api_busy_total", "%llu",
+                  (unsigned long long)in->api_busy_total);
+}
+
+static void
+ingest_rec_gone(ingest_lat_t *lat)
+{
+    chan_close(lat->rec);
+    lat->rec = NULL;
+    ingest_api_rec_down(&ingest_g, lat);
 }
 
 static void
@@ -180,10 +201,11 @@ ingest_on_rec_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
     proto_msg_t m;
     if (proto_msg_decode(payload, len, &m) != 0) {
         log_msg(LL_ERROR, "undecodable frame from rec.%s, closing", lat->name);
-        chan_close(lat->rec);
-        lat->rec = NULL;
+        ingest_rec_gone(lat);
         return;
     }
+    if (m.type == PROTO_MSG_API_REP)
+        ingest_api_on_reply(&ingest_g, m.body);
     proto_msg_destroy(&m);
 }
 
@@ -194,9 +216,10 @@ ingest_on_rec_error(chan_t *c, int err, void *arg)
     if (err != ERR_CLOSED)
         log_msg(LL_WARN, "channel to rec.%s failed (%s)", lat->name,
                 err_name(err));
-    chan_close(c);
     if (lat->rec == c)
-        lat->rec = NULL;
+        ingest_rec_gone(lat);
+    else
+        chan_close(c);
 }
 
 static void
@@ -211,11 +234,13 @@ ingest_peer_open(wk_t *w, const char *role, const char *id, int fd)
         close(fd);
         return;
     }
-    chan_close(lat->rec);
+    if (lat->rec)
+        ingest_rec_gone(lat);
     lat->is_requested = true;
     lat->rec = chan_open(wk_loop(w), fd, &proto_data_limits,
                          ingest_on_rec_frame, ingest_on_rec_error, lat);
     log_msg(LL_INFO, "connected to rec.%s", id);
+    ingest_api_rec_up(in, lat);
 }
 
 static void
@@ -227,8 +252,8 @@ ingest_peer_close(wk_t *w, const char *role, const char *id)
     ingest_lat_t *lat = ingest_lat_get(in, id, false);
     if (lat == NULL)
         return;
-    chan_close(lat->rec);
-    lat->rec = NULL;
+    if (lat->rec)
+        ingest_rec_gone(lat);
     /* ask again at the next sign of life of the lattice */
     lat->is_requested = false;
 }

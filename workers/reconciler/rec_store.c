@@ -1,0 +1,381 @@
+/*
+ * rec_store.c - application records, lattice indexes, statuses and
+ * manifest events in JetStream (see rec_store.h).
+ *
+ * Runs on the reconciler's job thread; every call blocks. Writes follow
+ * spec/storage.md 2.4: records are revision-checked (a new record is
+ * created only if it still does not exist, so two puts racing on a new
+ * application cannot silently overwrite each other), index updates retry
+ * on conflict. JSON member order is preserved because cJSON keeps it.
+ */
+#include "workers/reconciler/rec_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clk.h"
+#include "common/err.h"
+#include "common/jsx.h"
+#include "common/log.h"
+#include "common/uid.h"
+#include "common/xalloc.h"
+#include "workers/reconciler/rec_status.h"
+
+#define REC_INDEX_ATTEMPTS 10
+
+int
+rec_store_setup(rec_store_t *st)
+{
+    if (st->is_ready)
+        return 0;
+    int rc = jsx_ensure_all(st->js, st->cfg, st->error, sizeof(st->error));
+    if (rc == 0)
+        rc = jsx_kv_open(st->js, st->cfg, st->cfg->manifest_bucket,
+                         st->cfg->manifest_bucket_max_bytes, &st->manifests,
+                         st->error, sizeof(st->error));
+    if (rc != 0)
+        return rc;
+    st->is_ready = true;
+    st->error[0] = '\0';
+    return 0;
+}
+
+void
+rec_store_close(rec_store_t *st)
+{
+    kvStore_Destroy(st->manifests);
+    st->manifests = NULL;
+    st->is_ready = false;
+}
+
+char *
+rec_store_key(const rec_store_t *st, const char *account, const char *name)
+{
+    if (st->cfg->is_multitenant && account && account[0])
+        return xasprintf("%s-%s-%s", account, st->lattice, name);
+    return xasprintf("%s-%s", st->lattice, name);
+}
+
+char *
+rec_store_index_key(const rec_store_t *st, const char *account)
+{
+    if (st->cfg->is_multitenant && account && account[0])
+        return xasprintf("%s-%s", account, st->lattice);
+    return xstrdup(st->lattice);
+}
+
+static void
+rec_record_empty(rec_record_t *rec)
+{
+    rec->root = cJSON_CreateObject();
+    cJSON_AddItemToObject(rec->root, "manifests", cJSON_CreateObject());
+    cJSON_AddItemToObject(rec->root, "deployed_version", cJSON_CreateNull());
+}
+
+int
+rec_record_get(rec_store_t *st, const char *account, const char *name,
+               rec_record_t *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    char *key = rec_store_key(st, account, name);
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, st->manifests, key);
+    if (s == NATS_NOT_FOUND) {
+        /* revision 0: the write creates it (over a delete marker too) */
+        rec_record_empty(rec);
+        free(key);
+        return ERR_NOTFOUND;
+    }
+    if (s != NATS_OK) {
+        log_msg(LL_ERROR, "reading record \"%s\" failed: %s", key,
+                natsStatus_GetText(s));
+        free(key);
+        rec_record_empty(rec);
+        return ERR_NATS;
+    }
+    rec->revision = kvEntry_Revision(e);
+    const char *v = kvEntry_Value(e);
+    int len = kvEntry_ValueLen(e);
+    cJSON *root = cJSON_ParseWithLength(v ? v : "", len > 0 ? (size_t)len
+                                                            : 0);
+    kvEntry_Destroy(e);
+    if (root == NULL || !cJSON_IsObject(root) ||
+        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root,
+                                                          "manifests"))) {
+        log_msg(LL_ERROR, "record \"%s\" is not a stored manifest", key);
+        cJSON_Delete(root);
+        free(key);
+        rec_record_empty(rec);
+        return ERR_PROTO;
+    }
+    free(key);
+    rec->root = root;
+    /* a missing deployed_version reads as null (storage.md 2.3) */
+    if (cJSON_GetObjectItemCaseSensitive(root, "deployed_version") == NULL)
+        cJSON_AddItemToObject(root, "deployed_version", cJSON_CreateNull());
+    return 0;
+}
+
+int
+rec_record_put(rec_store_t *st, const char *account, const char *name,
+               rec_record_t *rec)
+{
+    char *key = rec_store_key(st, account, name);
+    char *text = cJSON_PrintUnformatted(rec->root);
+    uint64_t rev = 0;
+    natsStatus s;
+    if (rec->revision == 0)
+        s = kvStore_Create(&rev, st->manifests, key, text,
+                           (int)strlen(text));
+    else
+        s = kvStore_Update(&rev, st->manifests, key, text, (int)strlen(text),
+                           rec->revision);
+    cJSON_free(text);
+    if (s == NATS_OK) {
+        rec->revision = rev;
+        free(key);
+        return 0;
+    }
+    const char *why = nats_GetLastError(NULL);
+    bool is_conflict = why && (strstr(why, "wrong last sequence") ||
+                               strstr(why, "key exists"));
+    log_msg(is_conflict ? LL_INFO : LL_ERROR,
+            "writing record \"%s\" failed: %s (%s)", key,
+            natsStatus_GetText(s), why ? why : "");
+    free(key);
+    return is_conflict ? ERR_CONFLICT : ERR_NATS;
+}
+
+int
+rec_record_purge(rec_store_t *st, const char *account, const char *name)
+{
+    char *key = rec_store_key(st, account, name);
+    natsStatus s = kvStore_Purge(st->manifests, key, NULL);
+    if (s != NATS_OK)
+        log_msg(LL_ERROR, "purging record \"%s\" failed: %s", key,
+                natsStatus_GetText(s));
+    free(key);
+    return s == NATS_OK ? 0 : ERR_NATS;
+}
+
+void
+rec_record_destroy(rec_record_t *rec)
+{
+    cJSON_Delete(rec->root);
+    rec->root = NULL;
+}
+
+cJSON *
+rec_record_versions(rec_record_t *rec)
+{
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(rec->root, "manifests");
+    if (m == NULL) {
+        m = cJSON_CreateObject();
+        cJSON_AddItemToObject(rec->root, "manifests", m);
+    }
+    return m;
+}
+
+cJSON *
+rec_record_current(rec_record_t *rec)
+{
+    cJSON *m = rec_record_versions(rec);
+    cJSON *last = NULL;
+    for (cJSON *c = m->child; c; c = c->next)
+        last = c;
+    return last;
+}
+
+const char *
+rec_record_deployed(rec_record_t *rec)
+{
+    cJSON *d = cJSON_GetObjectItemCaseSensitive(rec->root,
+                                                "deployed_version");
+    return cJSON_IsString(d) ? d->valuestring : NULL;
+}
+
+void
+rec_record_set_deployed(rec_record_t *rec, const char *version)
+{
+    cJSON *v = version ? cJSON_CreateString(version) : cJSON_CreateNull();
+    if (cJSON_GetObjectItemCaseSensitive(rec->root, "deployed_version"))
+        cJSON_ReplaceItemInObjectCaseSensitive(rec->root, "deployed_version",
+                                               v);
+    else
+        cJSON_AddItemToObject(rec->root, "deployed_version", v);
+}
+
+void
+rec_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* Reads the index; absent = empty, revision 0. */
+static int
+rec_index_read(rec_store_t *st, const char *key, char ***names, size_t *n,
+               uint64_t *revision)
+{
+    *names = NULL;
+    *n = 0;
+    *revision = 0;
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, st->manifests, key);
+    if (s == NATS_NOT_FOUND)
+        return 0;
+    if (s != NATS_OK) {
+        log_msg(LL_ERROR, "reading index \"%s\" failed: %s", key,
+                natsStatus_GetText(s));
+        return ERR_NATS;
+    }
+    *revision = kvEntry_Revision(e);
+    int len = kvEntry_ValueLen(e);
+    cJSON *arr = cJSON_ParseWithLength(kvEntry_Value(e) ? kvEntry_Value(e)
+                                                        : "",
+                                       len > 0 ? (size_t)len : 0);
+    kvEntry_Destroy(e);
+    if (!cJSON_IsArray(arr)) {
+        log_msg(LL_ERROR, "index \"%s\" is not a JSON array", key);
+        cJSON_Delete(arr);
+        return ERR_PROTO;
+    }
+    size_t cnt = (size_t)cJSON_GetArraySize(arr);
+    *names = xcalloc(cnt + 1, sizeof(char *));
+    for (cJSON *c = arr->child; c; c = c->next)
+        if (cJSON_IsString(c))
+            (*names)[(*n)++] = xstrdup(c->valuestring);
+    cJSON_Delete(arr);
+    return 0;
+}
+
+int
+rec_index_get(rec_store_t *st, const char *account, char ***names, size_t *n)
+{
+    char *key = rec_store_index_key(st, account);
+    uint64_t rev;
+    int rc = rec_index_read(st, key, names, n, &rev);
+    free(key);
+    return rc;
+}
+
+static int
+rec_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+rec_index_update(rec_store_t *st, const char *account, const char *name,
+                 bool is_add)
+{
+    char *key = rec_store_index_key(st, account);
+    int rc = ERR_CONFLICT;
+    for (int attempt = 0; attempt < REC_INDEX_ATTEMPTS; attempt++) {
+        char **names;
+        size_t n;
+        uint64_t rev;
+        rc = rec_index_read(st, key, &names, &n, &rev);
+        if (rc != 0)
+            break;
+        size_t at = n;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(names[i], name) == 0)
+                at = i;
+        if ((is_add && at < n) || (!is_add && at == n)) {
+            rec_names_free(names, n);
+            rc = 0;
+            break;
+        }
+        if (is_add) {
+            names = xrealloc(names, (n + 1) * sizeof(char *));
+            names[n++] = xstrdup(name);
+        } else {
+            free(names[at]);
+            memmove(names + at, names + at + 1,
+                    (n - at - 1) * sizeof(char *));
+            n--;
+        }
+        qsort(names, n, sizeof(char *), rec_cmp_str);
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
+        char *text = cJSON_PrintUnformatted(arr);
+        cJSON_Delete(arr);
+        rec_names_free(names, n);
+        uint64_t nrev;
+        natsStatus s = rev == 0
+                           ? kvStore_Create(&nrev, st->manifests, key, text,
+                                            (int)strlen(text))
+                           : kvStore_Update(&nrev, st->manifests, key, text,
+                                            (int)strlen(text), rev);
+        cJSON_free(text);
+        if (s == NATS_OK) {
+            rc = 0;
+            break;
+        }
+        const char *why = nats_GetLastError(NULL);
+        if (!(why && (strstr(why, "wrong last sequence") ||
+                      strstr(why, "key exists")))) {
+            log_msg(LL_ERROR, "writing index \"%s\" failed: %s (%s)", key,
+                    natsStatus_GetText(s), why ? why : "");
+            rc = ERR_NATS;
+            break;
+        }
+        rc = ERR_CONFLICT; /* someone else wrote it: read again */
+    }
+    free(key);
+    return rc;
+}
+
+cJSON *
+rec_status_get(rec_store_t *st, const char *name)
+{
+    char subject[512];
+    snprintf(subject, sizeof(subject), "wadm.status.%s.%s", st->lattice,
+             name);
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetLastMsg(&m, st->js, JSX_STATUS_STREAM, subject,
+                                 NULL, &jerr);
+    if (s != NATS_OK)
+        return NULL;
+    cJSON *status = rec_status_normalize(natsMsg_GetData(m),
+                                         (size_t)natsMsg_GetDataLength(m));
+    natsMsg_Destroy(m);
+    return status;
+}
+
+int
+rec_event_publish(rec_store_t *st, const char *what, const cJSON *data)
+{
+    char id[UID_UUID_LEN + 1], ts[CLK_RFC3339_LEN], type[128], subj[512];
+    uid_uuid4(id);
+    clk_rfc3339(ts, sizeof(ts), clk_wall_us());
+    snprintf(type, sizeof(type), "com.wadm.%s", what);
+    snprintf(subj, sizeof(subj), "wadm.evt.%s.%s", st->lattice, what);
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "specversion", "1.0");
+    cJSON_AddStringToObject(ev, "id", id);
+    cJSON_AddStringToObject(ev, "type", type);
+    cJSON_AddStringToObject(ev, "source", "wadm");
+    cJSON_AddStringToObject(ev, "datacontenttype", "application/json");
+    cJSON_AddStringToObject(ev, "time", ts);
+    cJSON_AddItemToObject(ev, "data", cJSON_Duplicate(data, true));
+    char *text = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+    jsPubAck *ack = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_Publish(&ack, st->js, subj, text, (int)strlen(text),
+                              NULL, &jerr);
+    cJSON_free(text);
+    jsPubAck_Destroy(ack);
+    if (s != NATS_OK) {
+        log_msg(LL_ERROR, "publishing %s on \"%s\" failed: %s (%d)", type,
+                subj, natsStatus_GetText(s), (int)jerr);
+        return ERR_NATS;
+    }
+    return 0;
+}

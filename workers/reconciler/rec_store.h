@@ -1,0 +1,111 @@
+/*
+ * rec_store.h - the reconciler's JetStream storage: application records
+ * and lattice indexes in wadm_manifests (spec/storage.md 2.2-2.4), status
+ * reads from wadm_status, and wadm's manifest CloudEvents (api.md 7).
+ *
+ * Every function blocks on NATS: they run on the reconciler's job thread
+ * only, which also serialises the lattice's storage operations.
+ */
+#ifndef WADM_REC_STORE_H
+#define WADM_REC_STORE_H
+
+#include <cjson/cJSON.h>
+#include <nats/nats.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/cfg.h"
+
+typedef struct rec_store {
+    const cfg_t *cfg;
+    const char *lattice;
+    natsConnection *conn;
+    jsCtx *js;
+    kvStore *manifests;
+    bool is_ready;
+    char error[256];  /* why the last setup failed */
+} rec_store_t;
+
+/*
+ * A StoredManifest record (storage.md 2.3) as a cJSON tree, so that the
+ * member order of "manifests" (creation order of versions) and versions
+ * written by another implementation are kept exactly.
+ */
+typedef struct rec_record {
+    cJSON *root;       /* {"manifests":{...},"deployed_version":...} */
+    uint64_t revision; /* 0 when the record does not exist */
+} rec_record_t;
+
+/*
+ * Creates or reuses the buckets and streams and opens the manifest bucket
+ * (idempotent). Returns 0 or ERR_NATS with st->error set.
+ */
+int rec_store_setup(rec_store_t *st);
+
+/* Closes what rec_store_setup() opened. */
+void rec_store_close(rec_store_t *st);
+
+/* Record and index keys ("{account}-" in multitenant mode). Caller frees. */
+char *rec_store_key(const rec_store_t *st, const char *account,
+                    const char *name);
+char *rec_store_index_key(const rec_store_t *st, const char *account);
+
+/*
+ * Reads the record of app name. Returns 0 (found), ERR_NOTFOUND (absent:
+ * rec holds an empty record with the revision of any delete marker) or
+ * ERR_NATS/ERR_PROTO (storage or parse error). rec is always initialised;
+ * free it with rec_record_destroy().
+ */
+int rec_record_get(rec_store_t *st, const char *account, const char *name,
+                   rec_record_t *rec);
+
+/*
+ * Writes rec with a revision check (create when rec->revision is 0), and
+ * updates rec->revision. Returns 0, ERR_CONFLICT or ERR_NATS.
+ */
+int rec_record_put(rec_store_t *st, const char *account, const char *name,
+                   rec_record_t *rec);
+
+/* Purges the record of name. Returns 0 or ERR_NATS. */
+int rec_record_purge(rec_store_t *st, const char *account, const char *name);
+
+void rec_record_destroy(rec_record_t *rec);
+
+/* The "manifests" object (created if missing). */
+cJSON *rec_record_versions(rec_record_t *rec);
+/* The current (last) version's manifest object, or NULL. */
+cJSON *rec_record_current(rec_record_t *rec);
+/* The deployed version string, or NULL. */
+const char *rec_record_deployed(rec_record_t *rec);
+/* Sets (or clears with NULL) the deployed version. */
+void rec_record_set_deployed(rec_record_t *rec, const char *version);
+
+/*
+ * Adds or removes name in the lattice index with revision-checked writes,
+ * retrying on conflict. Returns 0 or ERR_NATS/ERR_CONFLICT.
+ */
+int rec_index_update(rec_store_t *st, const char *account, const char *name,
+                     bool is_add);
+
+/*
+ * The lattice index: sorted application names. Returns 0 (an absent
+ * index is empty) or an error. Caller frees with rec_names_free().
+ */
+int rec_index_get(rec_store_t *st, const char *account, char ***names,
+                  size_t *n);
+void rec_names_free(char **names, size_t n);
+
+/*
+ * The last status stored for app name in wadm_status, normalised
+ * (api.md 5.1), or NULL when there is none or it does not parse.
+ */
+cJSON *rec_status_get(rec_store_t *st, const char *name);
+
+/*
+ * Publishes a wadm CloudEvent (com.wadm.<what>) on
+ * wadm.evt.<lattice>.<what> with a JetStream acknowledgement. data is
+ * borrowed. Returns 0 or ERR_NATS.
+ */
+int rec_event_publish(rec_store_t *st, const char *what, const cJSON *data);
+
+#endif
