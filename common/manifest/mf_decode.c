@@ -632,12 +632,15 @@ mf_dec_metadata(mf_dec_t *d, const mf_node_t *n, mf_manifest_t *m)
     if (mf_dec_lstr(d, v[0], &m->name) != 0)
         return -1;
     mf_dec_pop(d);
-    if (v[1] == NULL)
+    /* the stored form drops empty annotations; read that back as {} */
+    if (v[1] == NULL && !d->is_stored)
         return mf_dec_missing(d, n, "annotations");
-    mf_dec_push_key(d, "annotations");
-    if (mf_dec_map_any(d, v[1], true, true, &m->annotations) != 0)
-        return -1;
-    mf_dec_pop(d);
+    if (v[1] != NULL) {
+        mf_dec_push_key(d, "annotations");
+        if (mf_dec_map_any(d, v[1], true, true, &m->annotations) != 0)
+            return -1;
+        mf_dec_pop(d);
+    }
     if (v[2] == NULL)
         return 0;
     mf_dec_push_key(d, "labels");
@@ -684,6 +687,7 @@ mf_decode(const mf_doc_t *doc, mf_manifest_t **out, char **err)
     mf_dec_t d;
     memset(&d, 0, sizeof(d));
     d.is_yaml = doc->is_yaml;
+    d.is_stored = doc->is_stored;
     mf_manifest_t *m = xcalloc(1, sizeof(*m));
     if (mf_dec_manifest(&d, doc->root, m) != 0) {
         mf_free(m);

@@ -65,6 +65,8 @@ typedef struct mf_doc {
     mf_arena_t arena;
     mf_node_t *root;
     bool is_yaml;           /* lenient string positions apply */
+    bool is_stored;         /* a stored record: accept what upstream
+                             * writes but cannot read (manifest.md 8) */
 } mf_doc_t;
 
 void mf_doc_init(mf_doc_t *doc, bool is_yaml);
@@ -84,6 +86,7 @@ int mf_decode(const mf_doc_t *doc, mf_manifest_t **out, char **err);
 
 typedef struct mf_dec {
     bool is_yaml;
+    bool is_stored;
     bool last_wins;   /* serde_json::Value rules: duplicate keys override */
     int quiet;        /* > 0: trial decode, failures leave no message */
     bool failed;

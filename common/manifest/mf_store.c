@@ -21,6 +21,7 @@ mf_doc_init(mf_doc_t *doc, bool is_yaml)
     mf_arena_init(&doc->arena);
     doc->root = NULL;
     doc->is_yaml = is_yaml;
+    doc->is_stored = false;
 }
 
 void
@@ -87,6 +88,7 @@ mf_from_json(const cJSON *obj, mf_manifest_t **out, char **err)
     *err = NULL;
     mf_doc_t doc;
     mf_doc_init(&doc, false);
+    doc.is_stored = true;
     int rc = mf_json_load_cjson(&doc, obj, err);
     if (rc == 0)
         rc = mf_decode(&doc, out, err);

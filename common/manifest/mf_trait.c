@@ -179,10 +179,14 @@ mf_scaler_spread(mf_dec_t *d, const mf_node_t *n, mf_spread_t *s)
     const mf_node_t *v[3];
     if (mf_dec_struct(d, n, false, fields, 3, true, "struct Spread", v) != 0)
         return -1;
-    if (v[0] == NULL || v[1] == NULL)
-        return mf_dec_missing(d, n, v[0] == NULL ? "name" : "requirements");
-    if (mf_dec_str(d, v[0], &s->name) != 0 ||
-        mf_dec_strmap(d, v[1], true, &s->requirements) != 0)
+    if (v[0] == NULL)
+        return mf_dec_missing(d, n, "name");
+    if (mf_dec_str(d, v[0], &s->name) != 0)
+        return -1;
+    /* upstream writes {} as nothing; read that back as empty */
+    if (v[1] == NULL && !d->is_stored)
+        return mf_dec_missing(d, n, "requirements");
+    if (v[1] != NULL && mf_dec_strmap(d, v[1], true, &s->requirements) != 0)
         return -1;
     if (v[2] == NULL || v[2]->kind == MF_NODE_NULL)
         return 0;
