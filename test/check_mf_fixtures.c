@@ -240,13 +240,13 @@ START_TEST(test_fixture_deprecated_config_warns_locally_and_converts)
     const char *const none[] = {NULL};
     test_mf_expect_model(m, MF_VALIDATE_API, none);
     char *json = mf_to_json_string(m);
-    ck_assert_msg(strstr(json, "\"target\":{\"name\":\"blobstore-fs\","
-                               "\"config\":[{\"name\":\"root-directory\","
-                               "\"properties\":{\"root\":\"/tmp\"}}]}") &&
-                      strstr(json, "\"source\":{\"config\":[{\"name\":"
-                                   "\"default-http\",\"properties\":"
-                                   "{\"address\":\"0.0.0.0:8000\"}}]},"
-                                   "\"target\":{\"name\":\"http-blobstore\"}") &&
+    const char *tgt = "\"target\":{\"name\":\"blobstore-fs\",\"config\":"
+                      "[{\"name\":\"root-directory\",\"properties\":"
+                      "{\"root\":\"/tmp\"}}]}";
+    const char *src = "\"source\":{\"config\":[{\"name\":\"default-http\","
+                      "\"properties\":{\"address\":\"0.0.0.0:8000\"}}]},"
+                      "\"target\":{\"name\":\"http-blobstore\"}";
+    ck_assert_msg(strstr(json, tgt) && strstr(json, src) &&
                       !strstr(json, "_config"),
                   "%s", json);
     free(json);
@@ -496,7 +496,7 @@ START_TEST(test_fixture_upgradedapp2_is_valid)
 }
 END_TEST
 
-START_TEST(test_fixture_upgradedapp3_is_valid_but_clashes_with_updateapp)
+START_TEST(test_fixture_upgradedapp3_clashes_with_updateapp)
 {
     mf_manifest_t *m = fx_load("manifests/upgradedapp3.yaml");
     if (m == NULL)
@@ -864,7 +864,7 @@ mf_fixtures_suite(void)
     tcase_add_test(tc, test_fixture_upgradedapp_is_valid);
     tcase_add_test(tc, test_fixture_upgradedapp2_is_valid);
     tcase_add_test(tc,
-                   test_fixture_upgradedapp3_is_valid_but_clashes_with_updateapp);
+                   test_fixture_upgradedapp3_clashes_with_updateapp);
     tcase_add_test(tc, test_fixture_events_manifest_published_data_decodes);
     suite_add_tcase(s, tc);
 

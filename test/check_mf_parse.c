@@ -791,7 +791,7 @@ START_TEST(test_mf_parse_rejects_wrong_container_types)
 }
 END_TEST
 
-START_TEST(test_mf_parse_reads_empty_plain_scalars_as_empty_collections)
+START_TEST(test_mf_parse_reads_empty_plain_scalar_as_empty)
 {
     mf_manifest_t *m = test_mf_parse(
         "apiVersion: v\nkind: k\nmetadata:\n  name: app\n  annotations:\n"
@@ -869,7 +869,7 @@ mf_parse_suite(void)
     tcase_add_test(tc, test_mf_parse_rejects_invalid_utf8_and_nul_in_strings);
     tcase_add_test(tc, test_mf_parse_rejects_wrong_container_types);
     tcase_add_test(tc,
-                   test_mf_parse_reads_empty_plain_scalars_as_empty_collections);
+                   test_mf_parse_reads_empty_plain_scalar_as_empty);
     suite_add_tcase(s, tc);
     return s;
 }

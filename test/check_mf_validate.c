@@ -139,7 +139,7 @@ START_TEST(test_mf_validate_reports_labels_in_key_order)
 }
 END_TEST
 
-START_TEST(test_mf_validate_rejects_bad_annotation_key_with_debug_quoting)
+START_TEST(test_mf_validate_quotes_bad_annotation_like_rust)
 {
     EXPECT("apiVersion: v\nkind: k\nmetadata:\n  name: app\n"
            "  annotations:\n    bad key: \"say \\\"hi\\\"\\t\\\\\\n\"\n" AB,
@@ -225,7 +225,7 @@ START_TEST(test_mf_validate_rejects_missing_link_targets_sorted)
 }
 END_TEST
 
-START_TEST(test_mf_validate_counts_link_shaped_targets_of_any_trait_type)
+START_TEST(test_mf_validate_counts_targets_of_any_trait_type)
 {
     EXPECT(TEST_MF_HEAD "spec:\n  components:\n"
            "    - name: a\n      type: component\n"
@@ -279,7 +279,7 @@ START_TEST(test_mf_validate_warns_unknown_interface_of_known_package)
 }
 END_TEST
 
-START_TEST(test_mf_validate_ignores_custom_namespaces_and_non_link_types)
+START_TEST(test_mf_validate_ignores_custom_namespaces)
 {
     EXPECT_CLEAN(TEST_MF_HEAD "spec:\n  components:\n"
                  "    - name: a\n      type: component\n"
@@ -820,21 +820,21 @@ mf_validate_suite(void)
     tcase_add_test(tc, test_mf_validate_checks_label_key_grammar);
     tcase_add_test(tc, test_mf_validate_reports_labels_in_key_order);
     tcase_add_test(tc,
-                   test_mf_validate_rejects_bad_annotation_key_with_debug_quoting);
+                   test_mf_validate_quotes_bad_annotation_like_rust);
     tcase_add_test(tc, test_mf_validate_checks_labels_before_annotations);
     tcase_add_test(tc, test_mf_validate_rejects_duplicate_component_name);
     tcase_add_test(tc, test_mf_validate_rejects_duplicate_id_across_types);
     tcase_add_test(tc, test_mf_validate_reports_name_then_id_per_component);
     tcase_add_test(tc, test_mf_validate_rejects_missing_link_targets_sorted);
     tcase_add_test(tc,
-                   test_mf_validate_counts_link_shaped_targets_of_any_trait_type);
+                   test_mf_validate_counts_targets_of_any_trait_type);
     tcase_add_test(tc, test_mf_validate_treats_absent_target_as_empty_name);
     tcase_add_test(tc,
                    test_mf_validate_warns_unknown_package_of_known_namespace);
     tcase_add_test(tc,
                    test_mf_validate_warns_unknown_interface_of_known_package);
     tcase_add_test(tc,
-                   test_mf_validate_ignores_custom_namespaces_and_non_link_types);
+                   test_mf_validate_ignores_custom_namespaces);
     tcase_add_test(tc, test_mf_validate_rejects_custom_link_without_target);
     tcase_add_test(tc,
                    test_mf_validate_rejects_custom_link_without_target_name);
