@@ -41,7 +41,10 @@ ctl_validate_file(ctl_vresult_t *res)
     res->is_read = true;
     mf_manifest_t *m = NULL;
     char *err = NULL;
-    if (mf_parse(data, len, MF_FORMAT_YAML, &m, &err) != 0) {
+    if (len > MF_INPUT_MAX_BYTES)
+        err = xasprintf("file is larger than %d bytes", MF_INPUT_MAX_BYTES);
+    if (err != NULL ||
+        mf_parse(data, len, MF_FORMAT_YAML, &m, &err) != 0) {
         res->report.items = xcalloc(1, sizeof(*res->report.items));
         res->report.len = 1;
         res->report.cap = 1;

@@ -77,16 +77,33 @@ fx_round_trip(const mf_manifest_t *m)
         test_mf_expect_model(m, MF_VALIDATE_LOCAL, want_);               \
     } while (0)
 
-/* A fixture that is valid with no issue at all, and round-trips. */
+/* A fixture's local report equals want; valid ones must round-trip. */
 static void
-fx_valid_clean(const char *rel)
+fx_expect_file(const char *rel, const char *const *want)
 {
     mf_manifest_t *m = fx_load(rel);
     if (m == NULL)
         return;
-    FX_CLEAN(m);
-    fx_round_trip(m);
+    test_mf_expect_model(m, MF_VALIDATE_LOCAL, want);
+    mf_report_t r;
+    if (mf_validate(m, MF_VALIDATE_API, &r) == 0)
+        fx_round_trip(m);
+    mf_report_destroy(&r);
     mf_free(m);
+}
+
+#define FX_EXPECT_FILE(rel, ...)                                         \
+    do {                                                                 \
+        const char *const want_[] = {__VA_ARGS__, NULL};                 \
+        fx_expect_file(rel, want_);                                      \
+    } while (0)
+
+/* A fixture that is valid with no issue at all, and round-trips. */
+static void
+fx_valid_clean(const char *rel)
+{
+    const char *const none[] = {NULL};
+    fx_expect_file(rel, none);
 }
 
 static const char *
@@ -132,39 +149,25 @@ END_TEST
 
 START_TEST(test_fixture_dangling_link_is_invalid)
 {
-    mf_manifest_t *m = fx_load("manifests/dangling-link.wadm.yaml");
-    if (m == NULL)
-        return;
-    FX_EXPECT(m, MF_VALIDATE_LOCAL,
-              "E:The following capability component(s) are missing from "
-              "the manifest: [\"httpclient\"]",
-              "W:link (target [httpclient]) target [httpclient] is not a "
-              "listed component");
-    mf_free(m);
+    FX_EXPECT_FILE("manifests/dangling-link.wadm.yaml",
+                   "E:The following capability component(s) are missing "
+                   "from the manifest: [\"httpclient\"]",
+                   "W:link (target [httpclient]) target [httpclient] is "
+                   "not a listed component");
 }
 END_TEST
 
 START_TEST(test_fixture_misnamed_interface_is_valid_with_one_warning)
 {
-    mf_manifest_t *m = fx_load("manifests/misnamed-interface.wadm.yaml");
-    if (m == NULL)
-        return;
-    FX_EXPECT(m, MF_VALIDATE_LOCAL,
-              "W:unrecognized interface [wasi:keyvalue/atomic]");
-    fx_round_trip(m);
-    mf_free(m);
+    FX_EXPECT_FILE("manifests/misnamed-interface.wadm.yaml",
+                   "W:unrecognized interface [wasi:keyvalue/atomic]");
 }
 END_TEST
 
 START_TEST(test_fixture_unknown_package_is_valid_with_one_warning)
 {
-    mf_manifest_t *m = fx_load("manifests/unknown-package.wadm.yaml");
-    if (m == NULL)
-        return;
-    FX_EXPECT(m, MF_VALIDATE_LOCAL,
-              "W:unrecognized interface [wasi:keyvalues/atomics]");
-    fx_round_trip(m);
-    mf_free(m);
+    FX_EXPECT_FILE("manifests/unknown-package.wadm.yaml",
+                   "W:unrecognized interface [wasi:keyvalues/atomics]");
 }
 END_TEST
 
@@ -214,15 +217,10 @@ END_TEST
 
 START_TEST(test_fixture_duplicate_link_config_names_gives_three_errors)
 {
-    mf_manifest_t *m =
-        fx_load("manifests/duplicate_link_config_names.wadm.yaml");
-    if (m == NULL)
-        return;
-    FX_EXPECT(m, MF_VALIDATE_LOCAL,
-              "E:Duplicate link config name found: 'redis-url'",
-              "E:Duplicate link config name found: 'alternate-port'",
-              "E:Duplicate link config name found: 'default-port'");
-    mf_free(m);
+    FX_EXPECT_FILE("manifests/duplicate_link_config_names.wadm.yaml",
+                   "E:Duplicate link config name found: 'redis-url'",
+                   "E:Duplicate link config name found: 'alternate-port'",
+                   "E:Duplicate link config name found: 'default-port'");
 }
 END_TEST
 
@@ -295,28 +293,21 @@ END_TEST
 
 START_TEST(test_fixture_incorrect_component_lists_three_errors)
 {
-    mf_manifest_t *m = fx_load("manifests/incorrect_component.yaml");
-    if (m == NULL)
-        return;
-    FX_EXPECT(m, MF_VALIDATE_LOCAL,
-              "E:Duplicate component name in manifest: ui",
-              "E:Duplicate component name in manifest: vets",
-              "E:Scaler trait deserialized as custom trait, ensure fields "
-              "are correct: {\"spread\":[{\"name\":\"uiclinicapp\","
-              "\"requirements\":{\"app\":\"petclinic\"}}]}");
-    mf_free(m);
+    FX_EXPECT_FILE("manifests/incorrect_component.yaml",
+                   "E:Duplicate component name in manifest: ui",
+                   "E:Duplicate component name in manifest: vets",
+                   "E:Scaler trait deserialized as custom trait, ensure "
+                   "fields are correct: {\"spread\":[{\"name\":"
+                   "\"uiclinicapp\",\"requirements\":{\"app\":"
+                   "\"petclinic\"}}]}");
 }
 END_TEST
 
 START_TEST(test_fixture_duplicate_component_reports_ui_then_vets)
 {
-    mf_manifest_t *m = fx_load("manifests/duplicate_component.yaml");
-    if (m == NULL)
-        return;
-    FX_EXPECT(m, MF_VALIDATE_LOCAL,
-              "E:Duplicate component name in manifest: ui",
-              "E:Duplicate component name in manifest: vets");
-    mf_free(m);
+    FX_EXPECT_FILE("manifests/duplicate_component.yaml",
+                   "E:Duplicate component name in manifest: ui",
+                   "E:Duplicate component name in manifest: vets");
 }
 END_TEST
 
@@ -359,32 +350,19 @@ END_TEST
 
 START_TEST(test_fixture_duplicate_links_rejects_shared_interface)
 {
-    mf_manifest_t *m = fx_load("manifests/duplicate_links.yaml");
-    if (m == NULL)
-        return;
-    FX_EXPECT(m, MF_VALIDATE_LOCAL,
-              "E:Duplicate link found inside component 'httpserver': "
-              "default (wasi:http/incoming-handler)",
-              "W:one of the components' link trait contains a source_config "
-              "key, please use source:config: rather",
-              "W:one of the components' link trait contains a source_config "
-              "key, please use source:config: rather");
-    mf_free(m);
+    FX_EXPECT_FILE("manifests/duplicate_links.yaml",
+                   "E:Duplicate link found inside component 'httpserver': "
+                   "default (wasi:http/incoming-handler)",
+                   "W:one of the components' link trait contains a "
+                   "source_config key, please use source:config: rather",
+                   "W:one of the components' link trait contains a "
+                   "source_config key, please use source:config: rather");
 }
 END_TEST
 
 START_TEST(test_fixture_correct_unique_interface_links_is_valid)
 {
-    mf_manifest_t *m =
-        fx_load("manifests/correct_unique_interface_links.yaml");
-    if (m == NULL)
-        return;
-    mf_report_t r;
-    ck_assert_int_eq(mf_validate(m, MF_VALIDATE_API, &r), 0);
-    ck_assert_uint_eq(r.len, 0);
-    mf_report_destroy(&r);
-    fx_round_trip(m);
-    mf_free(m);
+    fx_valid_clean("manifests/correct_unique_interface_links.yaml");
 }
 END_TEST
 
@@ -603,12 +581,11 @@ END_TEST
 
 START_TEST(test_fixture_shared_component_is_valid_and_shared)
 {
+    fx_valid_clean("manifests/shared/shared_component.yaml");
     mf_manifest_t *m = fx_load("manifests/shared/shared_component.yaml");
     if (m == NULL)
         return;
-    FX_CLEAN(m);
     ck_assert(mf_is_shared(m));
-    fx_round_trip(m);
     mf_free(m);
 }
 END_TEST
@@ -661,12 +638,11 @@ END_TEST
 
 START_TEST(test_fixture_notshared_http_is_valid_not_shared)
 {
+    fx_valid_clean("manifests/shared/notshared_http.yaml");
     mf_manifest_t *m = fx_load("manifests/shared/notshared_http.yaml");
     if (m == NULL)
         return;
-    FX_CLEAN(m);
     ck_assert(!mf_is_shared(m));
-    fx_round_trip(m);
     mf_free(m);
 }
 END_TEST
@@ -812,14 +788,13 @@ END_TEST
 
 START_TEST(test_fixture_oam_kvcounter_warns_twice)
 {
+    FX_EXPECT_FILE("oam/kvcounter.yaml",
+                   "W:unrecognized interface [wasi:keyvalue/atomic]",
+                   "W:unrecognized interface [wasi:keyvalue/eventual]");
     mf_manifest_t *m = fx_load("oam/kvcounter.yaml");
     if (m == NULL)
         return;
-    FX_EXPECT(m, MF_VALIDATE_LOCAL,
-              "W:unrecognized interface [wasi:keyvalue/atomic]",
-              "W:unrecognized interface [wasi:keyvalue/eventual]");
     ck_assert_ptr_nonnull(mf_map_get(&m->labels, "app.oam.io/name"));
-    fx_round_trip(m);
     mf_free(m);
 }
 END_TEST

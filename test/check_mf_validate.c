@@ -22,6 +22,13 @@
     "    - {name: a, type: component, properties: {image: x}}\n"         \
     "    - {name: b, type: capability, properties: {image: y}}\n"
 
+/* spec with one component "a" whose traits follow */
+#define A_TRAITS                                                         \
+    TEST_MF_HEAD "spec:\n  components:\n"                                \
+    "    - name: a\n      type: component\n"                           \
+    "      properties: {image: x}\n"                                   \
+    "      traits:\n"
+
 #define EXPECT(text, ...)                                                \
     do {                                                                 \
         const char *const want_[] = {__VA_ARGS__, NULL};                 \
@@ -240,10 +247,7 @@ END_TEST
 
 START_TEST(test_mf_validate_treats_absent_target_as_empty_name)
 {
-    EXPECT(TEST_MF_HEAD "spec:\n  components:\n"
-           "    - name: a\n      type: component\n"
-           "      properties: {image: x}\n"
-           "      traits:\n        - type: link\n"
+    EXPECT(A_TRAITS "        - type: link\n"
            "          properties: {namespace: wasi, package: http, "
            "interfaces: [incoming-handler]}\n",
            "E:The following capability component(s) are missing from the "
@@ -256,10 +260,7 @@ END_TEST
 
 START_TEST(test_mf_validate_warns_unknown_package_of_known_namespace)
 {
-    EXPECT(TEST_MF_HEAD "spec:\n  components:\n"
-           "    - name: a\n      type: component\n"
-           "      properties: {image: x}\n"
-           "      traits:\n        - type: link\n"
+    EXPECT(A_TRAITS "        - type: link\n"
            "          properties: {namespace: wasi, package: keyvalues, "
            "interfaces: [store, atomics], target: {name: a}}\n",
            "W:unrecognized interface [wasi:keyvalues/store]",
@@ -269,10 +270,7 @@ END_TEST
 
 START_TEST(test_mf_validate_warns_unknown_interface_of_known_package)
 {
-    EXPECT(TEST_MF_HEAD "spec:\n  components:\n"
-           "    - name: a\n      type: component\n"
-           "      properties: {image: x}\n"
-           "      traits:\n        - type: link\n"
+    EXPECT(A_TRAITS "        - type: link\n"
            "          properties: {namespace: wrpc, package: keyvalue, "
            "interfaces: [store, batch], target: {name: a}}\n",
            "W:unrecognized interface [wrpc:keyvalue/batch]");
@@ -281,10 +279,7 @@ END_TEST
 
 START_TEST(test_mf_validate_ignores_custom_namespaces)
 {
-    EXPECT_CLEAN(TEST_MF_HEAD "spec:\n  components:\n"
-                 "    - name: a\n      type: component\n"
-                 "      properties: {image: x}\n"
-                 "      traits:\n        - type: link\n"
+    EXPECT_CLEAN(A_TRAITS "        - type: link\n"
                  "          properties: {namespace: my-wasi, package: kv, "
                  "interfaces: [whatever], target: {name: a}}\n"
                  "        - type: linkdef\n"
@@ -296,10 +291,7 @@ END_TEST
 /* ---- V6, V6b, V7 (custom link traits) and V8a ---- */
 
 #define LINK_PROPS(props)                                                \
-    TEST_MF_HEAD "spec:\n  components:\n"                                \
-    "    - name: a\n      type: component\n"                           \
-    "      properties: {image: x}\n"                                   \
-    "      traits:\n        - type: link\n"                            \
+    A_TRAITS "        - type: link\n"                                    \
     "          properties: " props "\n"
 
 START_TEST(test_mf_validate_rejects_custom_link_without_target)
@@ -371,10 +363,7 @@ END_TEST
 /* ---- V8b ---- */
 
 #define SCALER_PROPS(type, props)                                        \
-    TEST_MF_HEAD "spec:\n  components:\n"                                \
-    "    - name: a\n      type: component\n"                           \
-    "      properties: {image: x}\n"                                   \
-    "      traits:\n        - type: " type "\n"                        \
+    A_TRAITS "        - type: " type "\n"                                \
     "          properties: " props "\n"
 
 START_TEST(test_mf_validate_rejects_scaler_without_instances)
@@ -595,10 +584,7 @@ END_TEST
 
 START_TEST(test_mf_validate_accepts_same_interface_under_other_names)
 {
-    EXPECT_CLEAN(TEST_MF_HEAD "spec:\n  components:\n"
-                 "    - name: a\n      type: component\n"
-                 "      properties: {image: x}\n"
-                 "      traits:\n"
+    EXPECT_CLEAN(A_TRAITS
                  "        - type: link\n"
                  "          properties: {namespace: wasi, package: http, "
                  "interfaces: [incoming-handler], target: {name: a}}\n"
@@ -616,10 +602,7 @@ END_TEST
 
 START_TEST(test_mf_validate_rejects_duplicate_link_config_name)
 {
-    EXPECT(TEST_MF_HEAD "spec:\n  components:\n"
-           "    - name: a\n      type: component\n"
-           "      properties: {image: x}\n"
-           "      traits:\n"
+    EXPECT(A_TRAITS
            "        - type: link\n"
            "          properties: {namespace: wasi, package: http, "
            "interfaces: [incoming-handler], target: {name: a, config: "
@@ -635,10 +618,7 @@ END_TEST
 
 START_TEST(test_mf_validate_ignores_config_names_of_non_link_types)
 {
-    EXPECT_CLEAN(TEST_MF_HEAD "spec:\n  components:\n"
-                 "    - name: a\n      type: component\n"
-                 "      properties: {image: x}\n"
-                 "      traits:\n"
+    EXPECT_CLEAN(A_TRAITS
                  "        - type: link\n"
                  "          properties: {namespace: wasi, package: http, "
                  "interfaces: [incoming-handler], target: {name: a, config: "
@@ -670,10 +650,7 @@ END_TEST
 
 START_TEST(test_mf_validate_warns_deprecated_keys_of_link_type_only)
 {
-    EXPECT_CLEAN(TEST_MF_HEAD "spec:\n  components:\n"
-                 "    - name: a\n      type: component\n"
-                 "      properties: {image: x}\n"
-                 "      traits:\n        - type: linkdef\n"
+    EXPECT_CLEAN(A_TRAITS "        - type: linkdef\n"
                  "          properties: {namespace: wasi, package: http, "
                  "interfaces: [incoming-handler], target: a, "
                  "source_config: [{name: s}]}\n");

@@ -264,6 +264,8 @@ typedef struct mf_report {
     size_t cap;
 } mf_report_t;
 
+/* An empty report in caller storage; mf_report_destroy() frees its items
+ * and leaves it empty. */
 void mf_report_init(mf_report_t *r);
 void mf_report_destroy(mf_report_t *r);
 

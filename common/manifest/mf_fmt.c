@@ -16,11 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct mf_range {
-    uint32_t lo;
-    uint32_t hi;
-} mf_range_t;
-
 /* Not printable for Rust: Cc, Cf, Zl, Zp, Zs other than ' ', Co. */
 static const mf_range_t mf_unprintable[] = {
     {0x0000, 0x001f}, {0x007f, 0x00a0}, {0x00ad, 0x00ad},
@@ -46,22 +41,6 @@ static const mf_range_t mf_grapheme_extend[] = {
     {0xfe20, 0xfe2f}, {0x1f3fb, 0x1f3ff}, {0xe0100, 0xe01ef},
 };
 
-static bool
-mf_in_ranges(const mf_range_t *r, size_t n, uint32_t cp)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cp < r[mid].lo)
-            hi = mid;
-        else if (cp > r[mid].hi)
-            lo = mid + 1;
-        else
-            return true;
-    }
-    return false;
-}
-
 void
 mf_fmt_debug_str(buf_t *b, const char *s)
 {
@@ -86,10 +65,10 @@ mf_fmt_debug_str(buf_t *b, const char *s)
             (void)buf_append_str(b, "\\\"");
             break;
         default:
-            if (mf_in_ranges(mf_unprintable,
+            if (mf_range_has(mf_unprintable,
                              sizeof(mf_unprintable) / sizeof(mf_range_t),
                              cp) ||
-                mf_in_ranges(mf_grapheme_extend,
+                mf_range_has(mf_grapheme_extend,
                              sizeof(mf_grapheme_extend) /
                                  sizeof(mf_range_t),
                              cp))

@@ -69,6 +69,7 @@ typedef struct mf_doc {
                              * writes but cannot read (manifest.md 8) */
 } mf_doc_t;
 
+/* An empty document; destroy frees every node and string at once. */
 void mf_doc_init(mf_doc_t *doc, bool is_yaml);
 void mf_doc_destroy(mf_doc_t *doc);
 
@@ -101,7 +102,10 @@ typedef struct mf_dec {
 /* Records the first failure (unless quiet) and returns -1. */
 int mf_dec_fail(mf_dec_t *d, const mf_node_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* serde's "invalid type: <what n is>, expected <exp>"; returns -1. */
 int mf_dec_invalid_type(mf_dec_t *d, const mf_node_t *n, const char *exp);
+/* The path shown in messages ("spec.components[0].name"); key is borrowed
+ * and must outlive the decode. */
 void mf_dec_push_key(mf_dec_t *d, const char *key);
 void mf_dec_push_idx(mf_dec_t *d, size_t idx);
 void mf_dec_pop(mf_dec_t *d);
@@ -115,6 +119,7 @@ int mf_dec_struct(mf_dec_t *d, const mf_node_t *n, bool direct,
                   const char *const *fields, size_t n_fields,
                   bool deny_unknown, const char *what,
                   const mf_node_t **vals);
+/* "missing field `field`" at map n; returns -1. */
 int mf_dec_missing(mf_dec_t *d, const mf_node_t *n, const char *field);
 /* A string where the type is strict (quoted or non-typed YAML, JSON). */
 int mf_dec_str(mf_dec_t *d, const mf_node_t *n, char **out);
@@ -123,7 +128,10 @@ int mf_dec_opt_str(mf_dec_t *d, const mf_node_t *n, char **out);
 /* Map of string to string, strict; sorted or in input order. */
 int mf_dec_strmap(mf_dec_t *d, const mf_node_t *n, bool is_sorted,
                   mf_map_t *out);
+/* A usize: non-negative integers only. */
 int mf_dec_uint(mf_dec_t *d, const mf_node_t *n, uint64_t *out);
+/* Lists of config items and secrets; the arrays and their lengths are set
+ * before items are decoded, so a failure leaves them freeable. */
 int mf_dec_configs(mf_dec_t *d, const mf_node_t *n, mf_config_t **out,
                    size_t *n_out);
 int mf_dec_secrets(mf_dec_t *d, const mf_node_t *n, mf_secret_t **out,
@@ -134,7 +142,7 @@ bool mf_dec_is_seq(const mf_dec_t *d, const mf_node_t *n, bool direct);
 /* Trait properties by shape (mf_trait.c). */
 int mf_dec_trait_props(mf_dec_t *d, const mf_node_t *props, mf_trait_t *t);
 
-/* ---- model helpers (mf_model.c) ---- */
+/* ---- model helpers (mf_model.c); each frees what it is given ---- */
 
 void mf_map_destroy(mf_map_t *map);
 void mf_configs_free(mf_config_t *c, size_t n);
@@ -185,5 +193,14 @@ cJSON *mf_json_int(int64_t v);
 size_t mf_utf8_next(const char *s, uint32_t *cp);
 /* Whether s[0..len) is valid UTF-8. */
 bool mf_utf8_valid(const char *s, size_t len);
+
+/* Inclusive code point ranges, sorted and disjoint, for table lookups. */
+typedef struct mf_range {
+    uint32_t lo;
+    uint32_t hi;
+} mf_range_t;
+
+/* Whether cp lies in one of the n ranges (binary search). */
+bool mf_range_has(const mf_range_t *r, size_t n, uint32_t cp);
 
 #endif

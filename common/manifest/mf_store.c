@@ -56,8 +56,10 @@ mf_parse(const char *data, size_t len, int format, mf_manifest_t **out,
                          MF_INPUT_MAX_BYTES);
         return ERR_TOOBIG;
     }
-    if (data == NULL)
+    if (data == NULL) {
         data = "";
+        len = 0;
+    }
     if (format == MF_FORMAT_YAML)
         return mf_parse_one(data, len, true, out, err);
     if (format == MF_FORMAT_JSON)

@@ -243,3 +243,19 @@ mf_utf8_valid(const char *s, size_t len)
     }
     return true;
 }
+
+bool
+mf_range_has(const mf_range_t *r, size_t n, uint32_t cp)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < r[mid].lo)
+            hi = mid;
+        else if (cp > r[mid].hi)
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
+}

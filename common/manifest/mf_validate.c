@@ -85,16 +85,11 @@ mf_report_add(mf_report_t *r, int level, const char *fmt, ...)
 
 /* ---- names and label keys ---- */
 
-typedef struct mf_cprange {
-    uint32_t lo;
-    uint32_t hi;
-} mf_cprange_t;
-
 /* Non-ASCII characters outside Unicode \w (Alphabetic, M, Nd, Pc,
  * Join_Control): punctuation, symbols, separators, controls and other
  * numbers of the blocks names are written in. Everything else counts as a
  * word character. */
-static const mf_cprange_t mf_nonword[] = {
+static const mf_range_t mf_nonword[] = {
     {0x0080, 0x00a9}, {0x00ab, 0x00b4}, {0x00b6, 0x00b9},
     {0x00bb, 0x00bf}, {0x00d7, 0x00d7}, {0x00f7, 0x00f7},
     {0x02c2, 0x02c5}, {0x02d2, 0x02df}, {0x02e5, 0x02eb},
@@ -125,17 +120,8 @@ mf_is_word_cp(uint32_t cp)
     if (cp < 0x80)
         return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
                (cp >= '0' && cp <= '9') || cp == '_';
-    size_t lo = 0, hi = sizeof(mf_nonword) / sizeof(mf_nonword[0]);
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cp < mf_nonword[mid].lo)
-            hi = mid;
-        else if (cp > mf_nonword[mid].hi)
-            lo = mid + 1;
-        else
-            return false;
-    }
-    return true;
+    return !mf_range_has(mf_nonword,
+                         sizeof(mf_nonword) / sizeof(mf_nonword[0]), cp);
 }
 
 bool
