@@ -11,10 +11,12 @@
 #include "common/job.h"
 #include "common/map.h"
 #include "common/nc.h"
+#include "common/q.h"
 #include "proto/proto.h"
 #include "workers/wk.h"
 
 #define DISP_JOBS_MAX 4096
+#define DISP_INFLIGHT_MAX 20000 /* requests in flight or waiting, in all */
 
 typedef struct disp_peer {
     char *lattice;
@@ -29,12 +31,32 @@ typedef struct disp {
     map_t peers;          /* lattice -> disp_peer_t */
     map_t last_status;    /* subject -> last published body (char *) */
     bool is_js_ready;
+    /* control-interface requests (disp_cmd.c) */
+    char inbox[128];      /* replies arrive on <inbox>.<request id> */
+    natsSubscription *inbox_sub;
+    q_t *replies;         /* nats.c thread -> loop */
+    map_t inflight;       /* request id -> disp_req_t, on the wire */
+    map_t by_key;         /* subject+body -> disp_req_t, for dedup */
+    map_t by_cmd;         /* "lattice/cmd_id" -> disp_req_t, live */
+    map_t blocked;        /* "lattice/after" -> disp_req_t waiting */
+    uint64_t next_req_id;
+    uint64_t commands_out_total;
+    uint64_t commands_ok_total;
+    uint64_t commands_failed_total;
+    uint64_t commands_timeout_total;
+    uint64_t commands_no_responders_total;
+    uint64_t commands_deduplicated_total;
     uint64_t commands_in_total;
     uint64_t statuses_in_total;
     uint64_t statuses_published_total;
     uint64_t statuses_deduplicated_total;
     uint64_t statuses_failed_total;
 } disp_t;
+
+/* disp_cmd.c */
+void disp_cmd_handle(disp_t *d, const char *lattice, proto_command_t *c);
+void disp_cmd_on_reply(disp_t *d, natsMsg *msg);
+void disp_cmd_stop(disp_t *d);
 
 /* disp_status.c */
 void disp_status_handle(disp_t *d, proto_status_t *st_take);

@@ -8,6 +8,7 @@
  */
 #include "workers/dispatch/disp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,7 +46,7 @@ disp_on_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
         return;
     }
     if (m.type == PROTO_MSG_COMMAND)
-        peer->d->commands_in_total++;
+        disp_cmd_handle(peer->d, peer->lattice, m.body);
     else if (m.type == PROTO_MSG_STATUS)
         disp_status_handle(peer->d, m.body);
     proto_msg_destroy(&m);
@@ -63,13 +64,54 @@ disp_on_error(chan_t *c, int err, void *arg)
         peer->chan = NULL;
 }
 
+/* nats.c thread: hand a reply to the loop */
+static void
+disp_on_inbox_msg(natsConnection *conn, natsSubscription *sub, natsMsg *msg,
+                  void *closure)
+{
+    (void)conn;
+    (void)sub;
+    disp_t *d = closure;
+    if (q_push(d->replies, msg, (size_t)natsMsg_GetDataLength(msg) + 128) !=
+        0)
+        natsMsg_Destroy(msg); /* the request times out instead */
+}
+
+static void
+disp_on_reply_item(void *item, void *arg)
+{
+    disp_cmd_on_reply(arg, item);
+    natsMsg_Destroy(item);
+}
+
+static void
+disp_drop_reply(void *item)
+{
+    natsMsg_Destroy(item);
+}
+
 static void
 disp_on_nats_state(nc_t *nc, int state, void *arg)
 {
-    (void)nc;
     disp_t *d = arg;
-    if (state == NC_CONNECTED && !d->is_js_ready)
+    if (state != NC_CONNECTED)
+        return;
+    if (!d->is_js_ready)
         disp_js_setup(d);
+    if (d->inbox_sub == NULL) {
+        char subj[160];
+        snprintf(subj, sizeof(subj), "%s.*", d->inbox);
+        natsStatus s = natsConnection_Subscribe(&d->inbox_sub, nc_conn(nc),
+                                                subj, disp_on_inbox_msg, d);
+        if (s == NATS_OK)
+            s = natsSubscription_SetPendingLimits(d->inbox_sub, 1000000,
+                                                  512 * 1024 * 1024);
+        if (s != NATS_OK) {
+            log_msg(LL_ERROR, "subscribing to \"%s\" failed: %s", subj,
+                    natsStatus_GetText(s));
+            wk_exit(d->w, 1);
+        }
+    }
 }
 
 static int
@@ -82,6 +124,19 @@ disp_start(wk_t *w)
     map_init(&d->peers);
     map_init(&d->last_status);
     d->jobs = job_runner_new(wk_loop(w), DISP_JOBS_MAX);
+    map_init(&d->inflight);
+    map_init(&d->by_key);
+    map_init(&d->by_cmd);
+    map_init(&d->blocked);
+    d->replies = q_new(wk_loop(w), 1000000, 512u * 1024u * 1024u,
+                       disp_on_reply_item, d);
+    natsInbox *inbox = NULL;
+    if (natsInbox_Create(&inbox) != NATS_OK) {
+        log_msg(LL_ERROR, "natsInbox_Create() failed");
+        return ERR_NATS;
+    }
+    snprintf(d->inbox, sizeof(d->inbox), "%s", inbox);
+    natsInbox_Destroy(inbox);
     char *err = NULL;
     int rc = nc_open(wk_cfg(w), wk_name(w), wk_loop(w), disp_on_nats_state, d,
                      &d->nc, &err);
@@ -97,10 +152,15 @@ static void
 disp_stop(wk_t *w)
 {
     disp_t *d = wk_ctx(w);
+    if (d->inbox_sub)
+        natsSubscription_Unsubscribe(d->inbox_sub);
+    disp_cmd_stop(d);
     job_runner_free(d->jobs);
     map_destroy(&d->peers, disp_peer_free);
     map_destroy(&d->last_status, free);
     nc_close(d->nc);
+    natsSubscription_Destroy(d->inbox_sub);
+    q_free(d->replies, disp_drop_reply);
 }
 
 static void
@@ -112,6 +172,21 @@ disp_status(wk_t *w, proto_kv_t *lines)
                   map_count(&d->peers));
     proto_kv_addf(lines, "commands_in_total", "%llu",
                   (unsigned long long)d->commands_in_total);
+    proto_kv_addf(lines, "commands_out_total", "%llu",
+                  (unsigned long long)d->commands_out_total);
+    proto_kv_addf(lines, "commands_ok_total", "%llu",
+                  (unsigned long long)d->commands_ok_total);
+    proto_kv_addf(lines, "commands_failed_total", "%llu",
+                  (unsigned long long)d->commands_failed_total);
+    proto_kv_addf(lines, "commands_timeout_total", "%llu",
+                  (unsigned long long)d->commands_timeout_total);
+    proto_kv_addf(lines, "commands_no_responders_total", "%llu",
+                  (unsigned long long)d->commands_no_responders_total);
+    proto_kv_addf(lines, "commands_deduplicated_total", "%llu",
+                  (unsigned long long)d->commands_deduplicated_total);
+    proto_kv_addf(lines, "commands_in_flight", "%zu",
+                  map_count(&d->inflight));
+    proto_kv_addf(lines, "commands_waiting", "%zu", map_count(&d->blocked));
     proto_kv_addf(lines, "statuses_in_total", "%llu",
                   (unsigned long long)d->statuses_in_total);
     proto_kv_addf(lines, "statuses_published_total", "%llu",
