@@ -1,80 +1,520 @@
 /*
- * ingest_evt.c - lattice events: discovery of new lattices.
+ * ingest_evt.c - lattice events from JetStream to the reconcilers.
  *
- * Runs in ingest, on the loop thread. A lattice is discovered as upstream
- * does (spec/storage.md 4.2): a message on wasmbus.evt.<lattice>.<type>
- * (exactly four tokens; multitenant: an account token starting with 'A'
- * in front) whose payload mentions host_started, host_heartbeat or
- * manifest_published.
+ * Runs in ingest. Design (also in the README's operations section):
+ *
+ * - Host events are captured by the stream wasmbus_events (upstream's,
+ *   reused when it exists; subjects wasmbus.evt.*.>, 70 s).
+ * - Each lattice has one durable push consumer, wadmc_events-<lattice>,
+ *   filtered to that lattice's subjects, explicit acks, at most
+ *   INGEST_EVT_MAX_PENDING unacknowledged events (the server stops
+ *   delivering beyond that: the bounded in-flight window), flow control
+ *   and idle heartbeats. wadm-c creates it and binds to it, so closing the
+ *   subscription never deletes it: unacknowledged events survive a crash
+ *   of ingest and are delivered again to the next one.
+ * - An event is scanned here without building a JSON tree (common/ce.c);
+ *   its data bytes go to rec.<lattice> in an EVENT frame. It is acked only
+ *   when the reconciler reports it applied (APPLIED covers every event up
+ *   to an id). If the reconciler dies, ingest still holds the events it
+ *   sent and sends them again, in order, to its successor.
+ * - A malformed or unknown event is counted, logged once per kind, acked
+ *   and skipped.
+ * - Lattices are discovered from host_started on a plain subscription, and
+ *   every few seconds from the host_heartbeat subjects the stream holds,
+ *   so a lattice whose hosts only heartbeat is found without a second copy
+ *   of every heartbeat.
+ *
+ * Blocking JetStream calls run on the job thread; the loop never blocks.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/ce.h"
+#include "common/err.h"
+#include "common/jsx.h"
 #include "common/log.h"
+#include "common/xalloc.h"
+#include "proto/proto_chan.h"
 #include "workers/ingest/ingest_int.h"
 
-/* Splits subject into at most max tokens; returns the count (max+1 if more). */
-static int
-ingest_tokens(const char *subject, char tok[][128], int max)
+#define INGEST_DISC_PERIOD_S 5.0
+#define INGEST_ACK_WAIT_NS (10LL * 1000 * 1000 * 1000)
+#define INGEST_MAX_DELIVER 5
+
+/* ---- consumers --------------------------------------------------------- */
+
+static void
+ingest_consumer_name(char *buf, size_t cap, const char *lattice)
 {
-    int n = 0;
-    const char *p = subject;
-    while (*p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (n >= max)
-            return max + 1;
-        if (len >= 128)
-            len = 127;
-        memcpy(tok[n], p, len);
-        tok[n][len] = '\0';
-        n++;
-        if (dot == NULL)
-            break;
-        p = dot + 1;
+    snprintf(buf, cap, "wadmc_events-%s", lattice);
+}
+
+typedef struct ingest_sub_job {
+    ingest_t *in;
+    ingest_lat_t *lat;
+    char *lattice;
+    bool is_multitenant;
+    natsSubscription *sub;
+    char error[256];
+} ingest_sub_job_t;
+
+/* nats.c thread: a lattice event, handed to the loop. */
+static void
+ingest_on_js_msg(natsConnection *conn, natsSubscription *sub, natsMsg *msg,
+                 void *closure)
+{
+    (void)conn;
+    (void)sub;
+    ingest_lat_t *lat = closure;
+    ingest_item_t *it = xmalloc(sizeof(*it));
+    it->kind = INGEST_ITEM_JS_EVENT;
+    it->msg = msg;
+    it->lat = lat;
+    if (q_push(lat->in->inq, it, (size_t)natsMsg_GetDataLength(msg) + 256) !=
+        0) {
+        /* the loop is far behind: let JetStream deliver it again later */
+        (void)natsMsg_Nak(msg, NULL);
+        natsMsg_Destroy(msg);
+        free(it);
     }
-    return n;
+}
+
+static void
+ingest_sub_run(void *arg)
+{
+    ingest_sub_job_t *j = arg;
+    jsCtx *js = nc_js(j->in->nc);
+    char name[256], filter[256], deliver[300];
+    ingest_consumer_name(name, sizeof(name), j->lattice);
+    snprintf(filter, sizeof(filter), "%swasmbus.evt.%s.>",
+             j->is_multitenant ? "*." : "", j->lattice);
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetConsumerInfo(&ci, js, JSX_WASMBUS_STREAM, name,
+                                      NULL, &jerr);
+    if (s == NATS_NOT_FOUND) {
+        natsInbox *inbox = NULL;
+        natsInbox_Create(&inbox);
+        snprintf(deliver, sizeof(deliver), "%s", inbox);
+        natsInbox_Destroy(inbox);
+        jsConsumerConfig cc;
+        jsConsumerConfig_Init(&cc);
+        cc.Durable = name;
+        cc.Description = "wadm-c lattice events";
+        cc.DeliverSubject = deliver;
+        cc.DeliverPolicy = js_DeliverAll;
+        cc.AckPolicy = js_AckExplicit;
+        cc.AckWait = INGEST_ACK_WAIT_NS;
+        cc.MaxDeliver = INGEST_MAX_DELIVER;
+        cc.FilterSubject = filter;
+        cc.MaxAckPending = INGEST_EVT_MAX_PENDING;
+        cc.FlowControl = true;
+        cc.Heartbeat = 5LL * 1000 * 1000 * 1000;
+        cc.Replicas = (int64_t)wk_cfg(j->in->w)->replicas;
+        s = js_AddConsumer(&ci, js, JSX_WASMBUS_STREAM, &cc, NULL, &jerr);
+    }
+    jsConsumerInfo_Destroy(ci);
+    if (s != NATS_OK) {
+        snprintf(j->error, sizeof(j->error), "consumer \"%s\": %s (%d)", name,
+                 natsStatus_GetText(s), (int)jerr);
+        return;
+    }
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = JSX_WASMBUS_STREAM;
+    so.Consumer = name;
+    so.ManualAck = true;
+    s = js_Subscribe(&j->sub, js, filter, ingest_on_js_msg, j->lat, NULL,
+                     &so, &jerr);
+    if (s == NATS_OK)
+        s = natsSubscription_SetPendingLimits(j->sub, INGEST_EVT_MAX_PENDING * 4,
+                                              256 * 1024 * 1024);
+    if (s != NATS_OK) {
+        snprintf(j->error, sizeof(j->error), "binding to consumer \"%s\": "
+                 "%s (%d)", name, natsStatus_GetText(s), (int)jerr);
+        natsSubscription_Destroy(j->sub);
+        j->sub = NULL;
+    }
+}
+
+static void
+ingest_sub_free(ingest_sub_job_t *j)
+{
+    natsSubscription_Destroy(j->sub);
+    free(j->lattice);
+    free(j);
+}
+
+static void
+ingest_sub_done(void *arg)
+{
+    ingest_sub_job_t *j = arg;
+    ingest_lat_t *lat = j->lat;
+    lat->is_js_pending = false;
+    if (j->sub == NULL) {
+        log_msg(LL_WARN, "lattice %s: events not consumed yet: %s (retried "
+                "in %.0fs)", lat->name, j->error, INGEST_DISC_PERIOD_S);
+    } else {
+        lat->js_sub = j->sub;
+        j->sub = NULL;
+        log_msg(LL_INFO, "lattice %s: consuming its events from stream %s",
+                lat->name, JSX_WASMBUS_STREAM);
+    }
+    ingest_sub_free(j);
+}
+
+static void
+ingest_sub_drop(void *arg)
+{
+    ingest_sub_free(arg);
 }
 
 void
-ingest_evt_handle(ingest_t *in, natsMsg *msg)
+ingest_evt_lattice_known(ingest_t *in, ingest_lat_t *lat)
 {
-    const cfg_t *cfg = wk_cfg(in->w);
-    const char *subject = natsMsg_GetSubject(msg);
-    char tok[6][128];
-    int n = ingest_tokens(subject, tok, 5);
-    int base = 0;
-    if (cfg->is_multitenant) {
-        if (n != 5 || tok[0][0] != 'A') {
-            in->events_ignored_total++;
+    lat->in = in;
+    if (lat->js_sub || lat->is_js_pending || !in->is_js_ready ||
+        !nc_is_connected(in->nc))
+        return;
+    ingest_sub_job_t *j = xcalloc(1, sizeof(*j));
+    j->in = in;
+    j->lat = lat;
+    j->lattice = xstrdup(lat->name);
+    j->is_multitenant = wk_cfg(in->w)->is_multitenant;
+    if (job_submit(in->jobs, ingest_sub_run, ingest_sub_done, ingest_sub_drop,
+                   j) == 0)
+        lat->is_js_pending = true;
+    else
+        ingest_sub_free(j);
+}
+
+/* ---- setup and discovery ------------------------------------------------ */
+
+typedef struct ingest_disc_scan {
+    ingest_t *in;
+    bool is_setup;        /* ensure streams and buckets first */
+    int rc;
+    char error[256];
+    char **lattices;
+    size_t n;
+    char **lost;          /* lattices whose consumer vanished */
+    size_t nlost;
+} ingest_disc_scan_t;
+
+static void
+ingest_scan_add(char ***list, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*list)[i], name) == 0)
+            return;
+    *list = xrealloc(*list, (*n + 1) * sizeof(char *));
+    (*list)[(*n)++] = xstrdup(name);
+}
+
+static void
+ingest_scan_run(void *arg)
+{
+    ingest_disc_scan_t *j = arg;
+    const cfg_t *cfg = wk_cfg(j->in->w);
+    jsCtx *js = nc_js(j->in->nc);
+    if (j->is_setup) {
+        j->rc = jsx_ensure_all(js, cfg, j->error, sizeof(j->error));
+        if (j->rc != 0)
+            return;
+    }
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Info.SubjectsFilter = cfg->is_multitenant
+                                       ? "*.wasmbus.evt.*.host_heartbeat"
+                                       : "wasmbus.evt.*.host_heartbeat";
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, js, JSX_WASMBUS_STREAM, &o, &jerr);
+    if (s != NATS_OK) {
+        snprintf(j->error, sizeof(j->error), "stream info of %s: %s (%d)",
+                 JSX_WASMBUS_STREAM, natsStatus_GetText(s), (int)jerr);
+        j->rc = ERR_NATS;
+        return;
+    }
+    int base = cfg->is_multitenant ? 1 : 0;
+    for (int i = 0; si->State.Subjects && i < si->State.Subjects->Count;
+         i++) {
+        /* [account.]wasmbus.evt.<lattice>.host_heartbeat */
+        const char *p = si->State.Subjects->List[i].Subject;
+        for (int t = 0; t < base + 2 && p; t++) {
+            p = strchr(p, '.');
+            if (p)
+                p++;
+        }
+        const char *end = p ? strchr(p, '.') : NULL;
+        if (p && end && end > p && (size_t)(end - p) < 128) {
+            char lat[128];
+            memcpy(lat, p, (size_t)(end - p));
+            lat[end - p] = '\0';
+            ingest_scan_add(&j->lattices, &j->n, lat);
+        }
+    }
+    jsStreamInfo_Destroy(si);
+    j->rc = 0;
+}
+
+static void
+ingest_scan_free(ingest_disc_scan_t *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        free(j->lattices[i]);
+    free(j->lattices);
+    free(j);
+}
+
+static void
+ingest_scan_done(void *arg)
+{
+    ingest_disc_scan_t *j = arg;
+    ingest_t *in = j->in;
+    if (j->is_setup) {
+        in->is_js_setup_queued = false;
+        if (j->rc != 0 && !in->is_js_ready) {
+            log_msg(LL_WARN, "JetStream setup failed: %s (retried in %.0fs)",
+                    j->error, INGEST_DISC_PERIOD_S);
+            ingest_scan_free(j);
             return;
         }
-        base = 1;
-    } else if (n != 4) {
-        in->events_ignored_total++;
+        in->is_js_ready = true;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        ingest_lat_t *lat = ingest_lat_get(in, j->lattices[i], true);
+        if (lat)
+            ingest_lat_request(in, lat);
+    }
+    /* lattices known before JetStream was ready get their consumers now */
+    for (map_entry_t *e = map_first(&in->lattices); e; e = e->next)
+        ingest_evt_lattice_known(in, e->val);
+    ingest_scan_free(j);
+}
+
+static void
+ingest_scan_drop(void *arg)
+{
+    ingest_scan_free(arg);
+}
+
+static void
+ingest_scan_submit(ingest_t *in)
+{
+    if (!nc_is_connected(in->nc) || in->is_js_setup_queued)
+        return;
+    ingest_disc_scan_t *j = xcalloc(1, sizeof(*j));
+    j->in = in;
+    j->is_setup = !in->is_js_ready;
+    if (job_submit(in->jobs, ingest_scan_run, ingest_scan_done,
+                   ingest_scan_drop, j) != 0) {
+        ingest_scan_free(j);
         return;
     }
-    if (strcmp(tok[base], "wasmbus") != 0 || strcmp(tok[base + 1], "evt") != 0) {
-        in->events_ignored_total++;
-        return;
+    if (j->is_setup)
+        in->is_js_setup_queued = true;
+}
+
+static void
+ingest_on_disc_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ingest_scan_submit(t->data);
+}
+
+void
+ingest_evt_connected(ingest_t *in)
+{
+    if (!ev_is_active(&in->disc_timer)) {
+        ev_timer_init(&in->disc_timer, ingest_on_disc_timer,
+                      INGEST_DISC_PERIOD_S, INGEST_DISC_PERIOD_S);
+        in->disc_timer.data = in;
+        ev_timer_start(wk_loop(in->w), &in->disc_timer);
     }
-    in->events_in_total++;
-    const char *lattice = tok[base + 2];
-    ingest_lat_t *lat = ingest_lat_get(in, lattice, false);
-    if (lat != NULL)
-        lat->events_in_total++;
-    if (lat != NULL && (lat->rec != NULL || lat->is_requested))
+    ingest_scan_submit(in);
+}
+
+void
+ingest_evt_discover(ingest_t *in, natsMsg *msg)
+{
+    const cfg_t *cfg = wk_cfg(in->w);
+    /* [account.]wasmbus.evt.<lattice>.host_started */
+    const char *p = natsMsg_GetSubject(msg);
+    int skip = cfg->is_multitenant ? 3 : 2;
+    if (cfg->is_multitenant && p[0] != 'A')
         return;
-    const char *data = natsMsg_GetData(msg);
-    int len = natsMsg_GetDataLength(msg);
-    if (data == NULL || len <= 0 ||
-        (memmem(data, (size_t)len, "com.wasmcloud.lattice.host_started", 34) ==
-             NULL &&
-         memmem(data, (size_t)len, "com.wasmcloud.lattice.host_heartbeat",
-                36) == NULL &&
-         memmem(data, (size_t)len, "com.wadm.manifest_published", 27) ==
-             NULL))
+    for (int t = 0; t < skip && p; t++) {
+        p = strchr(p, '.');
+        if (p)
+            p++;
+    }
+    const char *end = p ? strchr(p, '.') : NULL;
+    if (p == NULL || end == NULL || end == p || strchr(end + 1, '.') ||
+        (size_t)(end - p) >= 128)
         return;
-    lat = ingest_lat_get(in, lattice, true);
+    char name[128];
+    memcpy(name, p, (size_t)(end - p));
+    name[end - p] = '\0';
+    ingest_lat_t *lat = ingest_lat_get(in, name, true);
     if (lat != NULL)
         ingest_lat_request(in, lat);
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void
+ingest_evt_bad(ingest_t *in, ingest_lat_t *lat, natsMsg *msg, int kind,
+               const char *why)
+{
+    lat->events_bad_total++;
+    uint64_t bit = (uint64_t)1 << (kind >= 0 && kind < 63 ? kind : 63);
+    if (!(in->bad_kinds_logged & bit)) {
+        in->bad_kinds_logged |= bit;
+        log_msg(LL_WARN, "lattice %s: malformed %s event on \"%s\" skipped "
+                "(%s); further ones of this kind are only counted",
+                lat->name, kind > 0 ? ce_kind_name(kind) : "lattice",
+                natsMsg_GetSubject(msg), why);
+    }
+    (void)natsMsg_Ack(msg, NULL);
+}
+
+static int
+ingest_evt_send(ingest_lat_t *lat, ingest_evt_t *e)
+{
+    proto_event_t ev = {0};
+    ev.ack_id = e->ack_id;
+    ev.kind = (uint64_t)e->kind;
+    ev.source = e->source;
+    if (e->data) {
+        ev.data.data = (uint8_t *)e->data;
+        ev.data.len = e->data_len;
+    }
+    return proto_send(lat->rec, PROTO_MSG_EVENT, &ev);
+}
+
+static void
+ingest_evt_free(ingest_evt_t *e)
+{
+    natsMsg_Destroy(e->msg);
+    free(e->source);
+    free(e->data_copy);
+    free(e);
+}
+
+/* Sends every held event not yet sent, oldest first. */
+static void
+ingest_evt_flush(ingest_lat_t *lat)
+{
+    for (ingest_evt_t *e = lat->evt_head; e && lat->rec; e = e->next) {
+        if (e->is_sent)
+            continue;
+        int rc = ingest_evt_send(lat, e);
+        if (rc == ERR_FULL)
+            break; /* the channel drains; the next event retries */
+        e->is_sent = rc == 0;
+    }
+}
+
+void
+ingest_evt_on_js(ingest_t *in, ingest_lat_t *lat, natsMsg *msg)
+{
+    in->events_in_total++;
+    lat->events_in_total++;
+    const char *data = natsMsg_GetData(msg);
+    int len = natsMsg_GetDataLength(msg);
+    ce_envelope_t env;
+    int rc = ce_scan(data ? data : "", len > 0 ? (size_t)len : 0, &env);
+    int kind = rc == 0 ? env.kind : -1;
+    if (rc != 0) {
+        ingest_evt_bad(in, lat, msg, kind, env.reason);
+        ce_envelope_destroy(&env);
+        natsMsg_Destroy(msg);
+        return;
+    }
+    if (kind == CE_KIND_UNKNOWN || kind == CE_KIND_IGNORED) {
+        ce_envelope_destroy(&env);
+        lat->events_skipped_total++;
+        (void)natsMsg_Ack(msg, NULL);
+        natsMsg_Destroy(msg);
+        return;
+    }
+    ingest_evt_t *e = xcalloc(1, sizeof(*e));
+    e->ack_id = ++lat->evt_next_id;
+    e->msg = msg;
+    e->kind = kind;
+    e->source = xstrdup(env.source ? env.source : "");
+    if (env.data && env.is_data_base64) {
+        e->data_copy = xstrndup(env.data, env.data_len);
+        e->data = e->data_copy;
+    } else {
+        e->data = env.data; /* points into msg, which e keeps */
+    }
+    e->data_len = env.data ? env.data_len : 0;
+    ce_envelope_destroy(&env);
+    if (lat->evt_tail)
+        lat->evt_tail->next = e;
+    else
+        lat->evt_head = e;
+    lat->evt_tail = e;
+    lat->evt_count++;
+    if (lat->rec)
+        ingest_evt_flush(lat);
+    else
+        ingest_lat_request(in, lat);
+}
+
+void
+ingest_evt_on_applied(ingest_t *in, ingest_lat_t *lat, uint64_t ack_id)
+{
+    (void)in;
+    while (lat->evt_head && lat->evt_head->ack_id <= ack_id) {
+        ingest_evt_t *e = lat->evt_head;
+        lat->evt_head = e->next;
+        if (lat->evt_head == NULL)
+            lat->evt_tail = NULL;
+        lat->evt_count--;
+        lat->events_applied_total++;
+        (void)natsMsg_Ack(e->msg, NULL);
+        ingest_evt_free(e);
+    }
+    ingest_evt_flush(lat);
+}
+
+void
+ingest_evt_rec_up(ingest_t *in, ingest_lat_t *lat)
+{
+    (void)in;
+    for (ingest_evt_t *e = lat->evt_head; e; e = e->next)
+        if (e->is_sent) {
+            e->is_sent = false;
+            lat->events_resent_total++;
+        }
+    ingest_evt_flush(lat);
+}
+
+void
+ingest_evt_rec_down(ingest_t *in, ingest_lat_t *lat)
+{
+    (void)in;
+    /* what the dead reconciler did not report applied goes again */
+    for (ingest_evt_t *e = lat->evt_head; e; e = e->next)
+        e->is_sent = false;
+}
+
+void
+ingest_evt_lat_destroy(ingest_lat_t *lat)
+{
+    /* the consumer stays: it keeps what we did not ack for the next run */
+    natsSubscription_Destroy(lat->js_sub);
+    lat->js_sub = NULL;
+    while (lat->evt_head) {
+        ingest_evt_t *e = lat->evt_head;
+        lat->evt_head = e->next;
+        ingest_evt_free(e);
+    }
+    lat->evt_tail = NULL;
+    lat->evt_count = 0;
 }

@@ -20,15 +20,34 @@
 #define INGEST_Q_MAX_BYTES (256u * 1024u * 1024u)
 
 enum ingest_item_kind {
-    INGEST_ITEM_EVENT,
+    INGEST_ITEM_DISCOVER, /* core subscription: a host started somewhere */
     INGEST_ITEM_API,
+    INGEST_ITEM_JS_EVENT, /* from a lattice's JetStream consumer */
 };
+
+struct ingest_lat;
 
 /* A NATS message handed from a nats.c thread to the loop. */
 typedef struct ingest_item {
     int kind;
     natsMsg *msg;
+    struct ingest_lat *lat; /* for INGEST_ITEM_JS_EVENT */
 } ingest_item_t;
+
+/* One lattice event held until the reconciler has applied it. */
+typedef struct ingest_evt {
+    uint64_t ack_id;
+    natsMsg *msg;          /* acked, then destroyed, once applied */
+    struct ingest_evt *next;
+    bool is_sent;
+    int kind;              /* CE_KIND_* */
+    char *source;
+    const char *data;      /* the data bytes, inside msg or data_copy */
+    size_t data_len;
+    char *data_copy;       /* decoded data_base64, else NULL */
+} ingest_evt_t;
+
+#define INGEST_EVT_MAX_PENDING 4096 /* consumer MaxAckPending per lattice */
 
 #define INGEST_REQ_MAX 10000          /* API requests waiting, all lattices */
 #define INGEST_REQ_LATTICE_MAX 1000   /* API requests waiting, one lattice */
@@ -59,6 +78,18 @@ typedef struct ingest_lat {
     uint64_t events_in_total;
     uint64_t api_in_total;
     size_t reqs_waiting;      /* requests not answered yet */
+    /* lattice events through JetStream (ingest_evt.c) */
+    struct ingest *in;
+    natsSubscription *js_sub; /* bound to the lattice's durable consumer */
+    bool is_js_pending;       /* consumer setup job queued */
+    ingest_evt_t *evt_head;   /* received, not yet applied, oldest first */
+    ingest_evt_t *evt_tail;
+    size_t evt_count;
+    uint64_t evt_next_id;
+    uint64_t events_applied_total;
+    uint64_t events_bad_total;
+    uint64_t events_skipped_total;
+    uint64_t events_resent_total;
 } ingest_lat_t;
 
 typedef struct ingest {
@@ -66,8 +97,12 @@ typedef struct ingest {
     nc_t *nc;
     q_t *inq;
     job_runner_t *jobs;
-    natsSubscription *evt_sub;
+    natsSubscription *evt_sub;  /* host_started, for discovery */
     natsSubscription *api_sub;
+    bool is_js_ready;           /* streams and buckets ensured */
+    bool is_js_setup_queued;
+    ev_timer disc_timer;        /* periodic discovery from the stream */
+    uint64_t bad_kinds_logged;  /* one log line per kind of bad event */
     map_t lattices;           /* name -> ingest_lat_t */
     bool is_discovery_done;
     uint64_t events_in_total;
@@ -104,6 +139,13 @@ void ingest_api_rec_up(ingest_t *in, ingest_lat_t *lat);
 void ingest_api_rec_down(ingest_t *in, ingest_lat_t *lat);
 
 /* ingest_evt.c */
-void ingest_evt_handle(ingest_t *in, natsMsg *msg);
+void ingest_evt_discover(ingest_t *in, natsMsg *msg);
+void ingest_evt_on_js(ingest_t *in, ingest_lat_t *lat, natsMsg *msg);
+void ingest_evt_lattice_known(ingest_t *in, ingest_lat_t *lat);
+void ingest_evt_on_applied(ingest_t *in, ingest_lat_t *lat, uint64_t ack_id);
+void ingest_evt_rec_up(ingest_t *in, ingest_lat_t *lat);
+void ingest_evt_rec_down(ingest_t *in, ingest_lat_t *lat);
+void ingest_evt_connected(ingest_t *in);
+void ingest_evt_lat_destroy(ingest_lat_t *lat);
 
 #endif

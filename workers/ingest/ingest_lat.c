@@ -46,7 +46,9 @@ ingest_lat_get(ingest_t *in, const char *name, bool create)
     }
     lat = xcalloc(1, sizeof(*lat));
     lat->name = xstrdup(name);
+    lat->in = in;
     map_put(&in->lattices, name, lat);
+    ingest_evt_lattice_known(in, lat);
     return lat;
 }
 
@@ -70,6 +72,7 @@ ingest_lat_free(void *p)
     ingest_lat_t *lat = p;
     if (lat == NULL)
         return;
+    ingest_evt_lat_destroy(lat);
     chan_close(lat->rec);
     free(lat->name);
     free(lat);

@@ -30,8 +30,9 @@ ingest_on_nats_msg(natsConnection *conn, natsSubscription *sub,
     (void)conn;
     ingest_t *in = closure;
     ingest_item_t *it = xmalloc(sizeof(*it));
-    it->kind = sub == in->api_sub ? INGEST_ITEM_API : INGEST_ITEM_EVENT;
+    it->kind = sub == in->api_sub ? INGEST_ITEM_API : INGEST_ITEM_DISCOVER;
     it->msg = msg;
+    it->lat = NULL;
     if (q_push(in->inq, it, (size_t)natsMsg_GetDataLength(msg) + 256) != 0) {
         /* the loop is far behind: the queue's drop counter shows it */
         natsMsg_Destroy(msg);
@@ -44,11 +45,15 @@ ingest_on_item(void *item, void *arg)
 {
     ingest_t *in = arg;
     ingest_item_t *it = item;
-    if (it->kind == INGEST_ITEM_API)
-        ingest_api_handle(in, it->msg);
-    else
-        ingest_evt_handle(in, it->msg);
-    natsMsg_Destroy(it->msg);
+    if (it->kind == INGEST_ITEM_JS_EVENT) {
+        ingest_evt_on_js(in, it->lat, it->msg); /* takes the message */
+    } else {
+        if (it->kind == INGEST_ITEM_API)
+            ingest_api_handle(in, it->msg);
+        else
+            ingest_evt_discover(in, it->msg);
+        natsMsg_Destroy(it->msg);
+    }
     free(it);
 }
 
@@ -66,7 +71,7 @@ ingest_subscribe(ingest_t *in)
     const cfg_t *cfg = wk_cfg(in->w);
     natsConnection *conn = nc_conn(in->nc);
     char evt_subj[256], api_subj[512];
-    snprintf(evt_subj, sizeof(evt_subj), "%swasmbus.evt.*.>",
+    snprintf(evt_subj, sizeof(evt_subj), "%swasmbus.evt.*.host_started",
              cfg->is_multitenant ? "*." : "");
     snprintf(api_subj, sizeof(api_subj), "%s%s.>",
              cfg->is_multitenant ? "*." : "", cfg->api_prefix);
@@ -102,6 +107,7 @@ ingest_on_nats_state(nc_t *nc, int state, void *arg)
             wk_exit(in->w, 1);
         if (!in->is_discovery_done)
             ingest_disc_start(in);
+        ingest_evt_connected(in);
     }
 }
 
@@ -137,9 +143,13 @@ ingest_stop(wk_t *w)
     if (in->api_sub)
         natsSubscription_Unsubscribe(in->api_sub);
     ingest_api_stop(in);
+    if (ev_is_active(&in->disc_timer))
+        ev_timer_stop(wk_loop(w), &in->disc_timer);
     if (nc_is_connected(in->nc))
         natsConnection_FlushTimeout(nc_conn(in->nc), 500);
     job_runner_free(in->jobs);
+    for (map_entry_t *e = map_first(&in->lattices); e; e = e->next)
+        ingest_evt_lat_destroy(e->val);
     natsSubscription_Destroy(in->evt_sub);
     natsSubscription_Destroy(in->api_sub);
     nc_close(in->nc);
@@ -165,12 +175,32 @@ ingest_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "lattices", "%zu", map_count(&in->lattices));
     proto_kv_addf(lines, "lattices_refused_total", "%llu",
                   (unsigned long long)in->lattices_refused_total);
-    size_t connected = 0;
+    size_t connected = 0, in_flight = 0, consumers = 0;
+    uint64_t applied = 0, bad = 0, skipped = 0, resent = 0;
     for (map_entry_t *e = map_first(&in->lattices); e; e = e->next) {
         ingest_lat_t *lat = e->val;
         if (lat->rec)
             connected++;
+        if (lat->js_sub)
+            consumers++;
+        in_flight += lat->evt_count;
+        applied += lat->events_applied_total;
+        bad += lat->events_bad_total;
+        skipped += lat->events_skipped_total;
+        resent += lat->events_resent_total;
     }
+    proto_kv_addf(lines, "events_in_flight", "%zu", in_flight);
+    proto_kv_addf(lines, "events_applied_total", "%llu",
+                  (unsigned long long)applied);
+    proto_kv_addf(lines, "events_lag", "%zu", in_flight);
+    proto_kv_addf(lines, "events_bad_total", "%llu",
+                  (unsigned long long)bad);
+    proto_kv_addf(lines, "events_skipped_total", "%llu",
+                  (unsigned long long)skipped);
+    proto_kv_addf(lines, "events_resent_total", "%llu",
+                  (unsigned long long)resent);
+    proto_kv_addf(lines, "event_consumers", "%zu", consumers);
+    proto_kv_add(lines, "jetstream", in->is_js_ready ? "ready" : "pending");
     proto_kv_addf(lines, "reconcilers_connected", "%zu", connected);
     proto_kv_add(lines, "discovery", in->is_discovery_done ? "done"
                                                            : "pending");
@@ -191,6 +221,7 @@ ingest_rec_gone(ingest_lat_t *lat)
     chan_close(lat->rec);
     lat->rec = NULL;
     ingest_api_rec_down(&ingest_g, lat);
+    ingest_evt_rec_down(&ingest_g, lat);
 }
 
 static void
@@ -206,6 +237,9 @@ ingest_on_rec_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
     }
     if (m.type == PROTO_MSG_API_REP)
         ingest_api_on_reply(&ingest_g, m.body);
+    else if (m.type == PROTO_MSG_APPLIED)
+        ingest_evt_on_applied(&ingest_g, lat,
+                              ((proto_applied_t *)m.body)->ack_id);
     proto_msg_destroy(&m);
 }
 
@@ -241,6 +275,7 @@ ingest_peer_open(wk_t *w, const char *role, const char *id, int fd)
                          ingest_on_rec_frame, ingest_on_rec_error, lat);
     log_msg(LL_INFO, "connected to rec.%s", id);
     ingest_api_rec_up(in, lat);
+    ingest_evt_rec_up(in, lat);
 }
 
 static void
