@@ -599,6 +599,18 @@ mf_is_shared(const mf_manifest_t *m)
     return v != NULL && strcmp(v, "true") == 0;
 }
 
+int
+mf_trait_kind(const mf_trait_t *t)
+{
+    if (t->link != NULL && strcmp(t->type, "link") == 0)
+        return MF_TRAIT_LINK;
+    if (t->scaler != NULL && strcmp(t->type, "spreadscaler") == 0)
+        return MF_TRAIT_SPREAD;
+    if (t->scaler != NULL && strcmp(t->type, "daemonscaler") == 0)
+        return MF_TRAIT_DAEMON;
+    return MF_TRAIT_IGNORED;
+}
+
 const mf_component_t *
 mf_component_find(const mf_manifest_t *m, const char *name)
 {
