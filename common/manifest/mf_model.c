@@ -5,6 +5,8 @@
  * Every pointer in the model is owned by its parent; arrays come with
  * their length and may hold zeroed entries after a failed decode, which
  * every function here accepts.
+ *
+ * Pure functions; never log or abort on a malformed (partial) model.
  */
 #include "common/manifest/mf_int.h"
 
