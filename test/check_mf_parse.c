@@ -333,6 +333,25 @@ START_TEST(test_mf_parse_classifies_trait_properties_by_shape)
     ck_assert_ptr_nonnull(t[3].custom); /* target: null */
     ck_assert_ptr_nonnull(t[4].custom); /* upstream panics on name: null */
     ck_assert_ptr_nonnull(t[5].custom); /* requirements are required */
+    /* what the reconciler acts on */
+    ck_assert_int_eq(mf_trait_kind(&t[0]), MF_TRAIT_IGNORED);
+    ck_assert_int_eq(mf_trait_kind(&t[1]), MF_TRAIT_IGNORED);
+    ck_assert_int_eq(mf_trait_kind(&t[2]), MF_TRAIT_IGNORED);
+    mf_free(m);
+    m = test_mf_parse(
+        WITH_PROPS("{image: x}")
+        "      traits:\n"
+        "        - {type: link, properties: {namespace: n, package: p, "
+        "interfaces: [i]}}\n"
+        "        - {type: spreadscaler, properties: {instances: 1}}\n"
+        "        - {type: daemonscaler, properties: {instances: 1}}\n"
+        "        - {type: link, properties: {instances: 1}}\n",
+        MF_FORMAT_YAML);
+    t = m->components[0].traits;
+    ck_assert_int_eq(mf_trait_kind(&t[0]), MF_TRAIT_LINK);
+    ck_assert_int_eq(mf_trait_kind(&t[1]), MF_TRAIT_SPREAD);
+    ck_assert_int_eq(mf_trait_kind(&t[2]), MF_TRAIT_DAEMON);
+    ck_assert_int_eq(mf_trait_kind(&t[3]), MF_TRAIT_IGNORED);
     mf_free(m);
 }
 END_TEST

@@ -214,6 +214,16 @@ const char *mf_description(const mf_manifest_t *m);
 /* Whether the shared annotation is exactly "true" (manifest.md 3.2). */
 bool mf_is_shared(const mf_manifest_t *m);
 
+/* What a trait means to the reconciler (manifest.md 5.1 table): a link
+ * is type "link" with link-shaped properties, a scaler is type
+ * spreadscaler/daemonscaler with spreadscaler-shaped properties; every
+ * other combination is accepted and ignored. */
+#define MF_TRAIT_IGNORED 0
+#define MF_TRAIT_LINK 1
+#define MF_TRAIT_SPREAD 2
+#define MF_TRAIT_DAEMON 3
+int mf_trait_kind(const mf_trait_t *t);
+
 /* Component by name, or NULL. */
 const mf_component_t *mf_component_find(const mf_manifest_t *m,
                                         const char *name);

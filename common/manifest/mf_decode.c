@@ -10,6 +10,8 @@
  * trait's properties is buffered by serde first ("strict"): scalars keep
  * their resolved type. Model arrays are sized and zeroed before their items
  * are decoded, so a failure anywhere is cleaned up by mf_free() alone.
+ *
+ * Runs in the reconciler and wadmctl; never logs or keeps tree pointers.
  */
 #include "common/manifest/mf_int.h"
 

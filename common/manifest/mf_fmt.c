@@ -6,6 +6,8 @@
  * Rust decides "printable" and "grapheme extend" from full Unicode tables;
  * the tables here cover controls, format characters, separators, private
  * use and the common combining-mark blocks, which is what manifests carry.
+ *
+ * Pure functions; never allocate except through the given buf_t.
  */
 #include "common/manifest/mf_int.h"
 

@@ -5,6 +5,8 @@
  * These strings go on the wire and into scaler ids, so they must equal
  * upstream's byte for byte: Rust's to_lowercase() then one '_' for every
  * character that is not an ASCII letter or digit.
+ *
+ * Pure functions (reconciler, API); never consult other applications.
  */
 #include "common/manifest/mf_int.h"
 

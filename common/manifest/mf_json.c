@@ -7,6 +7,9 @@
  * Strings must be valid UTF-8. cJSON keeps numbers as doubles, so an
  * integral JSON number (1.0) reads as an integer; raw items (exact numbers
  * mf_to_json() writes) are read back from their text.
+ *
+ * Runs in the reconciler and wadmctl; never lets cJSON items outlive
+ * the call.
  */
 #include "common/manifest/mf_int.h"
 

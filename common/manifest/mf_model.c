@@ -5,6 +5,8 @@
  * Every pointer in the model is owned by its parent; arrays come with
  * their length and may hold zeroed entries after a failed decode, which
  * every function here accepts.
+ *
+ * Pure functions; never log or abort on a malformed (partial) model.
  */
 #include "common/manifest/mf_int.h"
 
@@ -597,6 +599,18 @@ mf_is_shared(const mf_manifest_t *m)
 {
     const char *v = mf_map_get(&m->annotations, MF_ANN_SHARED);
     return v != NULL && strcmp(v, "true") == 0;
+}
+
+int
+mf_trait_kind(const mf_trait_t *t)
+{
+    if (t->link != NULL && strcmp(t->type, "link") == 0)
+        return MF_TRAIT_LINK;
+    if (t->scaler != NULL && strcmp(t->type, "spreadscaler") == 0)
+        return MF_TRAIT_SPREAD;
+    if (t->scaler != NULL && strcmp(t->type, "daemonscaler") == 0)
+        return MF_TRAIT_DAEMON;
+    return MF_TRAIT_IGNORED;
 }
 
 const mf_component_t *

@@ -5,6 +5,8 @@
  * The caller chooses which versions to pass (current versions of deployed
  * apps for shared references, deployed versions for id clashes), so these
  * stay pure functions over models.
+ *
+ * Never reads storage: the reconciler loads the manifests it passes in.
  */
 #include "common/manifest/mf_int.h"
 

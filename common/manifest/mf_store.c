@@ -6,6 +6,9 @@
  * look like upstream's; the one deliberate difference is that spread
  * requirements are always written (upstream drops an empty map and then
  * cannot read its own record back).
+ *
+ * Runs in the reconciler and wadmctl; never does I/O or logs: errors go
+ * back as text for the API reply.
  */
 #include "common/manifest/mf_int.h"
 

@@ -8,6 +8,9 @@
  * the last wins); scalers as buffered YAML (duplicate keys fail). Where
  * upstream panics (non-string namespace, package, interface or name) the
  * properties are simply not link-shaped.
+ *
+ * Never fails the manifest for a shape mismatch; only for input no
+ * variant can hold (non-string keys).
  */
 #include "common/manifest/mf_int.h"
 

@@ -5,6 +5,8 @@
  * The arena holds one parsed document's nodes and strings and is freed in
  * one go. The hash map keeps validation and anchor lookups linear in the
  * input size, so a large hostile manifest cannot make them quadratic.
+ *
+ * Never shared across threads: each parse owns its arena and maps.
  */
 #include "common/manifest/mf_int.h"
 

@@ -7,6 +7,8 @@
  * Lookups use hash sets: a manifest may carry thousands of components.
  * Where upstream panics (a link trait with spreadscaler-shaped properties)
  * this reports an error instead.
+ *
+ * Never stops at the first error: every rule runs, callers pick.
  */
 #include "common/manifest/mf_int.h"
 
