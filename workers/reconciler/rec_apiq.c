@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/api_subj.h"
+#include "common/clk.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -64,11 +65,11 @@ rec_apiq_done(void *arg)
     /* sent even without a reply subject: ingest forgets the request then */
     if (j->res.reply)
         rec_apiq_send_reply(r, j->req->req_id, j->res.reply);
-    if (j->res.effect == REC_EFFECT_UNDEPLOYED) {
-        cJSON *st = rec_status_undeployed();
-        rec_publish_status(r, j->res.app, st);
-        cJSON_Delete(st);
-    }
+    if (j->res.effect == REC_EFFECT_UNDEPLOYED)
+        rec_engine_undeploy(&r->engine, j->res.app, clk_now_ms());
+    else if (j->res.effect == REC_EFFECT_DEPLOYED)
+        rec_engine_deploy(&r->engine, j->res.app, j->res.manifest,
+                          clk_now_ms());
     rec_apiq_free(j);
 }
 

@@ -389,12 +389,12 @@ rec_scalers_build(const mf_manifest_t *m, rec_scaler_t ***out)
         bool has_scaler = false;
         for (size_t t = 0; t < c->n_traits; t++) {
             const mf_trait_t *tr = &c->traits[t];
-            bool is_spread = strcmp(tr->type, "spreadscaler") == 0;
-            bool is_daemon = strcmp(tr->type, "daemonscaler") == 0;
-            if ((is_spread || is_daemon) && tr->scaler) {
+            int tk = mf_trait_kind(tr);
+            if (tk == MF_TRAIT_SPREAD || tk == MF_TRAIT_DAEMON) {
                 has_scaler = true;
                 if (c->image == NULL)
                     continue; /* a reference cannot scale a shared one */
+                bool is_spread = tk == MF_TRAIT_SPREAD;
                 int kind = is_provider
                                ? (is_spread ? REC_SK_PROV_SPREAD
                                             : REC_SK_PROV_DAEMON)
@@ -402,7 +402,7 @@ rec_scalers_build(const mf_manifest_t *m, rec_scaler_t ***out)
                                             : REC_SK_COMP_DAEMON);
                 rec_list_push(&l, rec_workload_scaler(m, c, tr->scaler,
                                                       kind));
-            } else if (strcmp(tr->type, "link") == 0 && tr->link) {
+            } else if (tk == MF_TRAIT_LINK) {
                 rec_link_scaler(&l, m, c, tr->link, is_provider);
             }
         }

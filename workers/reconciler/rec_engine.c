@@ -436,6 +436,28 @@ rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
 }
 
 void
+rec_engine_requests_lost(rec_engine_t *e)
+{
+    size_t n = map_count(&e->pending_ids);
+    for (map_entry_t *m = map_first(&e->pending_ids); m; m = m->next)
+        rec_pending_free(m->val);
+    map_destroy(&e->pending_ids, NULL);
+    map_destroy(&e->pending, NULL);
+    map_init(&e->pending_ids);
+    map_init(&e->pending);
+    for (map_entry_t *m = map_first(&e->cache.configs); m; m = m->next) {
+        rec_cfgent_t *c = m->val;
+        if (c->state == REC_CFG_FETCHING)
+            c->state = REC_CFG_UNKNOWN;
+    }
+    e->inventory_left = 0;
+    if (n > 0)
+        log_msg(LL_INFO, "lattice %s: %zu request(s) lost with dispatch; "
+                "they will be derived again", e->lattice, n);
+    rec_engine_touch_all(e);
+}
+
+void
 rec_engine_touch_all(rec_engine_t *e)
 {
     for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {

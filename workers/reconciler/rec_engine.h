@@ -131,6 +131,12 @@ void rec_engine_result(rec_engine_t *e, const proto_result_t *res,
  */
 void rec_engine_pass(rec_engine_t *e, uint64_t now_ms);
 
+/*
+ * Forgets every request in flight (dispatch went away: no result will
+ * come). Scalers derive their commands again at the next pass.
+ */
+void rec_engine_requests_lost(rec_engine_t *e);
+
 /* Marks every scaler of every application for the next pass. */
 void rec_engine_touch_all(rec_engine_t *e);
 

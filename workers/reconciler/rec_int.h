@@ -10,10 +10,14 @@
 #include "common/chan.h"
 #include "common/job.h"
 #include "common/nc.h"
+#include "workers/reconciler/rec_engine.h"
 #include "workers/reconciler/rec_store.h"
 #include "workers/wk.h"
 
 #define REC_JOBS_MAX 256
+#define REC_HELD_EVENTS_MAX 65536 /* events held until the state is loaded */
+#define REC_PERSIST_DELAY_S 0.3   /* coalescing of wadm_state writes */
+#define REC_PASS_PERIOD_S 1.0
 
 typedef struct rec {
     wk_t *w;
@@ -22,10 +26,36 @@ typedef struct rec {
     rec_store_t store;
     chan_t *ingest;
     chan_t *dispatch;
+    rec_engine_t engine;
+    bool is_loaded;             /* state and manifests read from KV */
+    bool is_load_queued;
+    bool is_discovering;
+    proto_event_t **held;       /* events that came before the load */
+    size_t nheld;
+    uint64_t applied_id;        /* last event applied */
+    uint64_t applied_sent_id;   /* last APPLIED sent to ingest */
+    uint64_t next_cmd_id;
+    ev_prepare prepare;         /* per loop iteration: APPLIED, passes */
+    ev_timer pass_timer;
+    ev_timer reap_timer;
+    ev_timer persist_timer;
+    /* wadm_state persistence */
+    bool is_hosts_dirty;
+    bool is_components_dirty;
+    bool is_providers_dirty;
+    bool is_persist_running;
+    uint64_t rev_hosts;
+    uint64_t rev_components;
+    uint64_t rev_providers;
+    /* figures */
     uint64_t frames_in_total;
     uint64_t api_requests_total;
     uint64_t api_busy_total;
     uint64_t statuses_out_total;
+    uint64_t events_in_total;
+    uint64_t state_writes_total;
+    uint64_t state_write_failures_total;
+    uint64_t hosts_reaped_total;
     bool is_setup_queued;
 } rec_t;
 
@@ -33,7 +63,15 @@ typedef struct rec {
 void rec_apiq_submit(rec_t *r, proto_api_req_t *req_take);
 void rec_apiq_setup(rec_t *r);
 
+/* rec_life.c: loading, persisting, timers, events */
+void rec_life_start(rec_t *r);
+void rec_life_stop(rec_t *r);
+void rec_life_load(rec_t *r);
+void rec_life_event(rec_t *r, proto_event_t *ev_take);
+void rec_life_dispatch_up(rec_t *r);
+void rec_life_mark_dirty(rec_t *r, const rec_state_change_t *chg);
+
 /* rec_main.c */
-void rec_publish_status(rec_t *r, const char *app, const cJSON *status);
+void rec_publish_status(rec_t *r, const char *app, const char *json);
 
 #endif

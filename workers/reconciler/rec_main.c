@@ -14,16 +14,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clk.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "proto/proto_chan.h"
 #include "workers/reconciler/rec_int.h"
+#include "workers/reconciler/rec_state_json.h"
 
 static rec_t rec_g;
 
 void
-rec_publish_status(rec_t *r, const char *app, const cJSON *status)
+rec_publish_status(rec_t *r, const char *app, const char *json)
 {
     if (r->dispatch == NULL) {
         log_msg(LL_WARN, "status of %s not published: dispatch is down",
@@ -32,14 +34,27 @@ rec_publish_status(rec_t *r, const char *app, const cJSON *status)
     }
     char subject[512];
     snprintf(subject, sizeof(subject), "wadm.status.%s.%s", wk_id(r->w), app);
-    char *body = cJSON_PrintUnformatted(status);
     proto_status_t st = {0};
     st.subject = subject;
-    st.body.data = (uint8_t *)body;
-    st.body.len = strlen(body);
+    st.body.data = (uint8_t *)json;
+    st.body.len = strlen(json);
     if (proto_send(r->dispatch, PROTO_MSG_STATUS, &st) == 0)
         r->statuses_out_total++;
-    cJSON_free(body);
+}
+
+static void
+rec_chan_gone(rec_t *r, chan_t *c)
+{
+    if (c == r->ingest) {
+        r->ingest = NULL;
+        r->applied_sent_id = 0;
+    }
+    if (c == r->dispatch) {
+        r->dispatch = NULL;
+        rec_engine_requests_lost(&r->engine);
+        r->is_discovering = false;
+    }
+    chan_close(c);
 }
 
 static void
@@ -50,17 +65,18 @@ rec_on_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
     if (proto_msg_decode(payload, len, &m) != 0) {
         log_msg(LL_ERROR, "undecodable frame from %s, closing",
                 c == r->ingest ? "ingest" : "dispatch");
-        if (c == r->ingest)
-            r->ingest = NULL;
-        if (c == r->dispatch)
-            r->dispatch = NULL;
-        chan_close(c);
+        rec_chan_gone(r, c);
         return;
     }
     r->frames_in_total++;
-    if (m.type == PROTO_MSG_API_REQ && c == r->ingest) {
+    if (c == r->ingest && m.type == PROTO_MSG_API_REQ) {
         rec_apiq_submit(r, m.body);
         m.body = NULL;
+    } else if (c == r->ingest && m.type == PROTO_MSG_EVENT) {
+        rec_life_event(r, m.body);
+        m.body = NULL;
+    } else if (c == r->dispatch && m.type == PROTO_MSG_RESULT) {
+        rec_engine_result(&r->engine, m.body, clk_now_ms());
     }
     proto_msg_destroy(&m);
 }
@@ -71,11 +87,7 @@ rec_on_error(chan_t *c, int err, void *arg)
     rec_t *r = arg;
     if (err != ERR_CLOSED)
         log_msg(LL_WARN, "peer channel failed (%s)", err_name(err));
-    if (c == r->ingest)
-        r->ingest = NULL;
-    if (c == r->dispatch)
-        r->dispatch = NULL;
-    chan_close(c);
+    rec_chan_gone(r, c);
 }
 
 static void
@@ -83,8 +95,10 @@ rec_on_nats_state(nc_t *nc, int state, void *arg)
 {
     (void)nc;
     rec_t *r = arg;
-    if (state == NC_CONNECTED)
+    if (state == NC_CONNECTED) {
         rec_apiq_setup(r);
+        rec_life_load(r);
+    }
 }
 
 static int
@@ -95,6 +109,7 @@ rec_start(wk_t *w)
     r->w = w;
     wk_set_ctx(w, r);
     r->jobs = job_runner_new(wk_loop(w), REC_JOBS_MAX);
+    rec_life_start(r);
     char *err = NULL;
     int rc = nc_open(wk_cfg(w), wk_name(w), wk_loop(w), rec_on_nats_state, r,
                      &r->nc, &err);
@@ -110,11 +125,46 @@ rec_start(wk_t *w)
     return 0;
 }
 
+/* At shutdown the latest state is written at once (blocking is fine). */
+static void
+rec_flush_state(rec_t *r)
+{
+    if (!r->is_loaded || !r->store.is_ready || !nc_is_connected(r->nc))
+        return;
+    const char *lat = wk_id(r->w);
+    if (r->is_hosts_dirty) {
+        char *key = rec_state_json_key(REC_RECORD_HOST, lat);
+        size_t len;
+        char *v = rec_state_json_hosts_encode(&r->engine.state, &len);
+        (void)rec_state_kv_put(&r->store, key, v, len, &r->rev_hosts);
+        free(key);
+        free(v);
+    }
+    if (r->is_components_dirty) {
+        char *key = rec_state_json_key(REC_RECORD_COMPONENT, lat);
+        size_t len;
+        char *v = rec_state_json_components_encode(&r->engine.state, &len);
+        (void)rec_state_kv_put(&r->store, key, v, len, &r->rev_components);
+        free(key);
+        free(v);
+    }
+    if (r->is_providers_dirty) {
+        char *key = rec_state_json_key(REC_RECORD_PROVIDER, lat);
+        size_t len;
+        char *v = rec_state_json_providers_encode(&r->engine.state, &len);
+        (void)rec_state_kv_put(&r->store, key, v, len, &r->rev_providers);
+        free(key);
+        free(v);
+    }
+}
+
 static void
 rec_stop(wk_t *w)
 {
     rec_t *r = wk_ctx(w);
     job_runner_free(r->jobs);
+    rec_flush_state(r);
+    rec_life_stop(r);
     rec_store_close(&r->store);
     chan_close(r->ingest);
     chan_close(r->dispatch);
@@ -130,8 +180,14 @@ rec_status(wk_t *w, proto_kv_t *lines)
     proto_kv_add(lines, "ingest_channel", r->ingest ? "up" : "down");
     proto_kv_add(lines, "dispatch_channel", r->dispatch ? "up" : "down");
     proto_kv_add(lines, "storage", r->store.is_ready ? "ready" : "pending");
+    proto_kv_add(lines, "loaded", r->is_loaded ? "yes" : "no");
     proto_kv_addf(lines, "frames_in_total", "%llu",
                   (unsigned long long)r->frames_in_total);
+    proto_kv_addf(lines, "events_in_total", "%llu",
+                  (unsigned long long)r->events_in_total);
+    proto_kv_addf(lines, "events_held", "%zu", r->nheld);
+    proto_kv_addf(lines, "events_applied_id", "%llu",
+                  (unsigned long long)r->applied_id);
     proto_kv_addf(lines, "api_requests_total", "%llu",
                   (unsigned long long)r->api_requests_total);
     proto_kv_addf(lines, "api_busy_total", "%llu",
@@ -139,6 +195,13 @@ rec_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "jobs_pending", "%zu", job_pending(r->jobs));
     proto_kv_addf(lines, "statuses_out_total", "%llu",
                   (unsigned long long)r->statuses_out_total);
+    proto_kv_addf(lines, "state_writes_total", "%llu",
+                  (unsigned long long)r->state_writes_total);
+    proto_kv_addf(lines, "state_write_failures_total", "%llu",
+                  (unsigned long long)r->state_write_failures_total);
+    proto_kv_addf(lines, "hosts_reaped_total", "%llu",
+                  (unsigned long long)r->hosts_reaped_total);
+    rec_engine_status_lines(&r->engine, lines);
 }
 
 static void
@@ -153,10 +216,13 @@ rec_peer_open(wk_t *w, const char *role, const char *id, int fd)
         close(fd);
         return;
     }
-    chan_close(*slot);
+    if (*slot)
+        rec_chan_gone(r, *slot);
     *slot = chan_open(wk_loop(w), fd, &proto_data_limits, rec_on_frame,
                       rec_on_error, r);
     log_msg(LL_INFO, "connected to %s.%s", role, id);
+    if (slot == &r->dispatch)
+        rec_life_dispatch_up(r);
 }
 
 static const wk_role_t rec_role = {

@@ -30,9 +30,13 @@ rec_store_setup(rec_store_t *st)
     if (st->is_ready)
         return 0;
     int rc = jsx_ensure_all(st->js, st->cfg, st->error, sizeof(st->error));
-    if (rc == 0)
+    if (rc == 0 && st->manifests == NULL)
         rc = jsx_kv_open(st->js, st->cfg, st->cfg->manifest_bucket,
                          st->cfg->manifest_bucket_max_bytes, &st->manifests,
+                         st->error, sizeof(st->error));
+    if (rc == 0 && st->state_kv == NULL)
+        rc = jsx_kv_open(st->js, st->cfg, st->cfg->state_bucket,
+                         st->cfg->state_bucket_max_bytes, &st->state_kv,
                          st->error, sizeof(st->error));
     if (rc != 0)
         return rc;
@@ -46,6 +50,8 @@ rec_store_close(rec_store_t *st)
 {
     kvStore_Destroy(st->manifests);
     st->manifests = NULL;
+    kvStore_Destroy(st->state_kv);
+    st->state_kv = NULL;
     st->is_ready = false;
 }
 
@@ -378,4 +384,113 @@ rec_event_publish(rec_store_t *st, const char *what, const cJSON *data)
         return ERR_NATS;
     }
     return 0;
+}
+
+int
+rec_store_deployed(rec_store_t *st, const char *account, rec_deployed_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    char **names;
+    size_t n;
+    int rc = rec_index_get(st, account, &names, &n);
+    if (rc != 0)
+        return rc;
+    out->names = xcalloc(n + 1, sizeof(char *));
+    out->manifests = xcalloc(n + 1, sizeof(cJSON *));
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rec_record_t rec;
+        rc = rec_record_get(st, account, names[i], &rec);
+        if (rc == ERR_NOTFOUND) {
+            rc = 0;
+        } else if (rc == 0) {
+            const char *dv = rec_record_deployed(&rec);
+            cJSON *m = dv ? cJSON_DetachItemFromObjectCaseSensitive(
+                                rec_record_versions(&rec), dv)
+                          : NULL;
+            if (m) {
+                out->names[out->n] = xstrdup(names[i]);
+                out->manifests[out->n] = m;
+                out->n++;
+            }
+        }
+        rec_record_destroy(&rec);
+    }
+    rec_names_free(names, n);
+    if (rc != 0)
+        rec_deployed_free(out);
+    return rc;
+}
+
+void
+rec_deployed_free(rec_deployed_t *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->names[i]);
+        cJSON_Delete(d->manifests[i]);
+    }
+    free(d->names);
+    free(d->manifests);
+    memset(d, 0, sizeof(*d));
+}
+
+int
+rec_state_kv_get(rec_store_t *st, const char *key, char **value, size_t *len,
+                 uint64_t *revision)
+{
+    *value = NULL;
+    *len = 0;
+    *revision = 0;
+    kvEntry *e = NULL;
+    natsStatus s = kvStore_Get(&e, st->state_kv, key);
+    if (s == NATS_NOT_FOUND)
+        return 0;
+    if (s != NATS_OK) {
+        log_msg(LL_ERROR, "reading state \"%s\" failed: %s", key,
+                natsStatus_GetText(s));
+        return ERR_NATS;
+    }
+    *revision = kvEntry_Revision(e);
+    int l = kvEntry_ValueLen(e);
+    *value = xstrndup(kvEntry_Value(e) ? kvEntry_Value(e) : "",
+                      l > 0 ? (size_t)l : 0);
+    *len = l > 0 ? (size_t)l : 0;
+    kvEntry_Destroy(e);
+    return 0;
+}
+
+int
+rec_state_kv_put(rec_store_t *st, const char *key, const char *value,
+                 size_t len, uint64_t *revision)
+{
+    uint64_t deadline = clk_now_ms() + 1500;
+    for (;;) {
+        uint64_t rev = 0;
+        natsStatus s = *revision == 0
+                           ? kvStore_Create(&rev, st->state_kv, key, value,
+                                            (int)len)
+                           : kvStore_Update(&rev, st->state_kv, key, value,
+                                            (int)len, *revision);
+        if (s == NATS_OK) {
+            *revision = rev;
+            return 0;
+        }
+        if (clk_now_ms() >= deadline) {
+            log_msg(LL_ERROR, "writing state \"%s\" failed: %s (timeout "
+                    "after 1.5s)", key, natsStatus_GetText(s));
+            return ERR_TIMEOUT;
+        }
+        /* someone else wrote it: take its revision, our map wins */
+        kvEntry *e = NULL;
+        natsStatus g = kvStore_Get(&e, st->state_kv, key);
+        if (g == NATS_OK) {
+            *revision = kvEntry_Revision(e);
+            kvEntry_Destroy(e);
+        } else if (g == NATS_NOT_FOUND) {
+            *revision = 0;
+        } else {
+            log_msg(LL_ERROR, "writing state \"%s\" failed: %s", key,
+                    natsStatus_GetText(g));
+            return ERR_NATS;
+        }
+    }
 }

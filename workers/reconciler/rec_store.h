@@ -22,6 +22,7 @@ typedef struct rec_store {
     natsConnection *conn;
     jsCtx *js;
     kvStore *manifests;
+    kvStore *state_kv;  /* wadm_state */
     bool is_ready;
     char error[256];  /* why the last setup failed */
 } rec_store_t;
@@ -100,6 +101,36 @@ void rec_names_free(char **names, size_t n);
  * (api.md 5.1), or NULL when there is none or it does not parse.
  */
 cJSON *rec_status_get(rec_store_t *st, const char *name);
+
+/*
+ * Loads the deployed applications of the lattice: for each record with a
+ * deployed_version, its name and that version's manifest (a detached
+ * cJSON). Returns 0 or a storage error. Caller frees with
+ * rec_deployed_free().
+ */
+typedef struct rec_deployed {
+    char **names;
+    cJSON **manifests;
+    size_t n;
+} rec_deployed_t;
+int rec_store_deployed(rec_store_t *st, const char *account,
+                       rec_deployed_t *out);
+void rec_deployed_free(rec_deployed_t *d);
+
+/*
+ * Reads a wadm_state key (storage.md 2.5): its value (caller frees; NULL
+ * when absent) and revision (0 when absent). Returns 0 or ERR_NATS.
+ */
+int rec_state_kv_get(rec_store_t *st, const char *key, char **value,
+                     size_t *len, uint64_t *revision);
+
+/*
+ * Writes a wadm_state key with a revision check on *revision, re-reading
+ * the revision and retrying on conflict for at most 1.5 s (we own the
+ * lattice, so our whole map wins). Returns 0 or an error.
+ */
+int rec_state_kv_put(rec_store_t *st, const char *key, const char *value,
+                     size_t len, uint64_t *revision);
 
 /*
  * Publishes a wadm CloudEvent (com.wadm.<what>) on

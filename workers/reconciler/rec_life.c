@@ -1,0 +1,461 @@
+/*
+ * rec_life.c - the life of rec.<lattice>: loading state and deployed
+ * manifests at start, events in, acknowledgements out, the pass and
+ * reaper timers, and coalesced writes of the lattice state to wadm_state.
+ *
+ * Runs on the reconciler's loop; storage I/O goes through the job thread.
+ * Start-up order (DESIGN.md section 3): load the last state and the
+ * deployed manifests from KV, then ask the hosts for their inventories
+ * (through dispatch), and only then let scalers issue commands. Events
+ * that arrive before the load are held (ingest bounds how many) so that
+ * the loaded snapshot cannot overwrite them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clk.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "proto/proto_chan.h"
+#include "workers/reconciler/rec_int.h"
+#include "workers/reconciler/rec_state_json.h"
+
+#define REC_DISCOVER_GIVE_UP_S 5.0
+
+/* ---- engine I/O ----------------------------------------------------------- */
+
+static int
+rec_io_send(void *arg, const char *subject, const char *body,
+            uint64_t timeout_ms, uint64_t gather_ms, uint64_t *cmd_id)
+{
+    rec_t *r = arg;
+    if (r->dispatch == NULL)
+        return ERR_CLOSED;
+    proto_command_t c = {0};
+    c.cmd_id = ++r->next_cmd_id;
+    c.subject = (char *)subject;
+    c.body.data = (uint8_t *)body;
+    c.body.len = strlen(body);
+    c.timeout_ms = timeout_ms;
+    c.gather_ms = gather_ms;
+    int rc = proto_send(r->dispatch, PROTO_MSG_COMMAND, &c);
+    if (rc == 0)
+        *cmd_id = c.cmd_id;
+    return rc;
+}
+
+static void
+rec_io_status(void *arg, const char *app, const char *json)
+{
+    rec_publish_status(arg, app, json);
+}
+
+/* ---- persistence of the state ------------------------------------------- */
+
+typedef struct rec_persist_job {
+    rec_t *r;
+    char *key[3];
+    char *value[3];
+    size_t len[3];
+    uint64_t rev[3];
+    int rc[3];
+} rec_persist_job_t;
+
+static void rec_persist_schedule(rec_t *r);
+
+static void
+rec_persist_run(void *arg)
+{
+    rec_persist_job_t *j = arg;
+    for (int i = 0; i < 3; i++) {
+        if (j->key[i] == NULL)
+            continue;
+        if (rec_store_setup(&j->r->store) != 0) {
+            j->rc[i] = ERR_NATS;
+            continue;
+        }
+        j->rc[i] = rec_state_kv_put(&j->r->store, j->key[i], j->value[i],
+                                    j->len[i], &j->rev[i]);
+    }
+}
+
+static void
+rec_persist_free(rec_persist_job_t *j)
+{
+    for (int i = 0; i < 3; i++) {
+        free(j->key[i]);
+        free(j->value[i]);
+    }
+    free(j);
+}
+
+static void
+rec_persist_done(void *arg)
+{
+    rec_persist_job_t *j = arg;
+    rec_t *r = j->r;
+    r->is_persist_running = false;
+    uint64_t *revs[3] = {&r->rev_hosts, &r->rev_components,
+                         &r->rev_providers};
+    bool *dirty[3] = {&r->is_hosts_dirty, &r->is_components_dirty,
+                      &r->is_providers_dirty};
+    for (int i = 0; i < 3; i++) {
+        if (j->key[i] == NULL)
+            continue;
+        if (j->rc[i] == 0) {
+            *revs[i] = j->rev[i];
+            r->state_writes_total++;
+        } else {
+            *dirty[i] = true; /* written again with the next change */
+            r->state_write_failures_total++;
+        }
+    }
+    rec_persist_free(j);
+    rec_persist_schedule(r);
+}
+
+static void
+rec_persist_drop(void *arg)
+{
+    rec_persist_free(arg);
+}
+
+static void
+rec_on_persist_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rec_t *r = t->data;
+    if (r->is_persist_running)
+        return;
+    rec_persist_job_t *j = xcalloc(1, sizeof(*j));
+    j->r = r;
+    const char *lat = wk_id(r->w);
+    if (r->is_hosts_dirty) {
+        j->key[0] = rec_state_json_key(REC_RECORD_HOST, lat);
+        j->value[0] = rec_state_json_hosts_encode(&r->engine.state,
+                                                  &j->len[0]);
+        j->rev[0] = r->rev_hosts;
+    }
+    if (r->is_components_dirty) {
+        j->key[1] = rec_state_json_key(REC_RECORD_COMPONENT, lat);
+        j->value[1] = rec_state_json_components_encode(&r->engine.state,
+                                                       &j->len[1]);
+        j->rev[1] = r->rev_components;
+    }
+    if (r->is_providers_dirty) {
+        j->key[2] = rec_state_json_key(REC_RECORD_PROVIDER, lat);
+        j->value[2] = rec_state_json_providers_encode(&r->engine.state,
+                                                      &j->len[2]);
+        j->rev[2] = r->rev_providers;
+    }
+    r->is_hosts_dirty = r->is_components_dirty = r->is_providers_dirty = false;
+    if (job_submit(r->jobs, rec_persist_run, rec_persist_done,
+                   rec_persist_drop, j) != 0) {
+        rec_persist_free(j);
+        r->is_hosts_dirty = r->is_components_dirty = true;
+        r->is_providers_dirty = true;
+        rec_persist_schedule(r);
+        return;
+    }
+    r->is_persist_running = true;
+}
+
+static void
+rec_persist_schedule(rec_t *r)
+{
+    if (!(r->is_hosts_dirty || r->is_components_dirty ||
+          r->is_providers_dirty) ||
+        r->is_persist_running || ev_is_active(&r->persist_timer) ||
+        !r->is_loaded)
+        return;
+    ev_timer_set(&r->persist_timer, REC_PERSIST_DELAY_S, 0.);
+    ev_timer_start(wk_loop(r->w), &r->persist_timer);
+}
+
+void
+rec_life_mark_dirty(rec_t *r, const rec_state_change_t *chg)
+{
+    if (map_count(&chg->hosts) || map_count(&chg->hosts_removed))
+        r->is_hosts_dirty = true;
+    if (map_count(&chg->components))
+        r->is_components_dirty = true;
+    if (map_count(&chg->providers))
+        r->is_providers_dirty = true;
+    rec_persist_schedule(r);
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+typedef struct rec_load_job {
+    rec_t *r;
+    int rc;
+    char *value[3];
+    size_t len[3];
+    uint64_t rev[3];
+    rec_deployed_t deployed;
+} rec_load_job_t;
+
+static void
+rec_load_run(void *arg)
+{
+    rec_load_job_t *j = arg;
+    rec_t *r = j->r;
+    j->rc = rec_store_setup(&r->store);
+    if (j->rc != 0)
+        return;
+    static const int kinds[3] = {REC_RECORD_HOST, REC_RECORD_COMPONENT,
+                                 REC_RECORD_PROVIDER};
+    for (int i = 0; i < 3 && j->rc == 0; i++) {
+        char *key = rec_state_json_key(kinds[i], wk_id(r->w));
+        j->rc = rec_state_kv_get(&r->store, key, &j->value[i], &j->len[i],
+                                 &j->rev[i]);
+        free(key);
+    }
+    if (j->rc == 0)
+        j->rc = rec_store_deployed(&r->store, NULL, &j->deployed);
+}
+
+static void
+rec_load_free(rec_load_job_t *j)
+{
+    for (int i = 0; i < 3; i++)
+        free(j->value[i]);
+    rec_deployed_free(&j->deployed);
+    free(j);
+}
+
+static void
+rec_life_apply(rec_t *r, proto_event_t *ev)
+{
+    rec_state_change_t chg;
+    rec_state_change_init(&chg);
+    r->events_in_total++;
+    wk_activity(r->w, "event %s", ce_kind_name((int)ev->kind));
+    (void)rec_engine_event(&r->engine, (int)ev->kind, ev->source,
+                           (const char *)ev->data.data, ev->data.len,
+                           clk_now_ms(), clk_wall_us(), &chg);
+    rec_life_mark_dirty(r, &chg);
+    rec_state_change_destroy(&chg);
+    if (ev->ack_id > r->applied_id)
+        r->applied_id = ev->ack_id;
+}
+
+static void
+rec_load_done(void *arg)
+{
+    rec_load_job_t *j = arg;
+    rec_t *r = j->r;
+    r->is_load_queued = false;
+    if (j->rc != 0) {
+        log_msg(LL_WARN, "loading the lattice from KV failed (%s: %s); "
+                "retrying at the next connect", err_name(j->rc),
+                r->store.error[0] ? r->store.error : "see above");
+        rec_load_free(j);
+        return;
+    }
+    char *err = NULL;
+    int (*decode[3])(rec_state_t *, const char *, size_t, char **) = {
+        rec_state_json_hosts_decode, rec_state_json_components_decode,
+        rec_state_json_providers_decode};
+    for (int i = 0; i < 3; i++) {
+        if (j->value[i] == NULL)
+            continue;
+        if (decode[i](&r->engine.state, j->value[i], j->len[i], &err) != 0) {
+            log_msg(LL_WARN, "stored lattice state is unreadable, starting "
+                    "from the hosts' inventories: %s", err ? err : "?");
+            free(err);
+            err = NULL;
+        }
+    }
+    r->rev_hosts = j->rev[0];
+    r->rev_components = j->rev[1];
+    r->rev_providers = j->rev[2];
+    uint64_t now = clk_now_ms();
+    for (size_t i = 0; i < j->deployed.n; i++)
+        rec_engine_deploy(&r->engine, j->deployed.names[i],
+                          j->deployed.manifests[i], now);
+    log_msg(LL_INFO, "loaded lattice %s: %zu host(s) from wadm_state, %zu "
+            "deployed application(s)", wk_id(r->w),
+            map_count(&r->engine.state.hosts), j->deployed.n);
+    rec_load_free(j);
+    r->is_loaded = true;
+    for (size_t i = 0; i < r->nheld; i++) {
+        rec_life_apply(r, r->held[i]);
+        proto_body_free(&proto_event_desc, r->held[i]);
+    }
+    free(r->held);
+    r->held = NULL;
+    r->nheld = 0;
+    if (r->dispatch)
+        rec_life_dispatch_up(r);
+}
+
+static void
+rec_load_drop(void *arg)
+{
+    rec_load_free(arg);
+}
+
+void
+rec_life_load(rec_t *r)
+{
+    if (r->is_loaded || r->is_load_queued)
+        return;
+    rec_load_job_t *j = xcalloc(1, sizeof(*j));
+    j->r = r;
+    if (job_submit(r->jobs, rec_load_run, rec_load_done, rec_load_drop, j) ==
+        0)
+        r->is_load_queued = true;
+    else
+        rec_load_free(j);
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+void
+rec_life_event(rec_t *r, proto_event_t *ev)
+{
+    if (!r->is_loaded) {
+        if (r->nheld >= REC_HELD_EVENTS_MAX) {
+            /* ingest bounds its window far below this: a protocol bug */
+            log_msg(LL_ERROR, "more than %d events before the state loaded; "
+                    "dropping this one (it stays unacknowledged)",
+                    REC_HELD_EVENTS_MAX);
+            proto_body_free(&proto_event_desc, ev);
+            return;
+        }
+        r->held = xrealloc(r->held, (r->nheld + 1) * sizeof(*r->held));
+        r->held[r->nheld++] = ev;
+        return;
+    }
+    rec_life_apply(r, ev);
+    proto_body_free(&proto_event_desc, ev);
+}
+
+/* ---- timers ------------------------------------------------------------------- */
+
+static void
+rec_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rec_t *r = w->data;
+    if (r->applied_id > r->applied_sent_id && r->ingest) {
+        proto_applied_t a = {0};
+        a.ack_id = r->applied_id;
+        if (proto_send(r->ingest, PROTO_MSG_APPLIED, &a) == 0)
+            r->applied_sent_id = r->applied_id;
+    }
+    if (r->engine.is_pass_wanted)
+        rec_engine_pass(&r->engine, clk_now_ms());
+}
+
+static void
+rec_on_pass_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rec_t *r = t->data;
+    rec_engine_pass(&r->engine, clk_now_ms());
+}
+
+static void
+rec_on_reap_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rec_t *r = t->data;
+    if (!r->is_loaded)
+        return;
+    rec_state_change_t chg;
+    rec_state_change_init(&chg);
+    rec_state_reap(&r->engine.state, clk_wall_us(),
+                   wk_cfg(r->w)->cleanup_interval_s, &chg);
+    size_t removed = map_count(&chg.hosts_removed);
+    if (removed > 0) {
+        r->hosts_reaped_total += removed;
+        log_msg(LL_INFO, "lattice %s: %zu host(s) without heartbeat for "
+                "%llus removed; reconciling", wk_id(r->w), removed,
+                (unsigned long long)wk_cfg(r->w)->cleanup_interval_s);
+        /* upstream waits for the next event; wadm-c re-places at once */
+        rec_engine_touch_all(&r->engine);
+    }
+    rec_life_mark_dirty(r, &chg);
+    rec_state_change_destroy(&chg);
+}
+
+static void
+rec_on_discover_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rec_t *r = t->data;
+    if (!r->engine.is_ready) {
+        log_msg(LL_WARN, "lattice %s: not every host answered within %.0fs; "
+                "going on with what is known", wk_id(r->w),
+                REC_DISCOVER_GIVE_UP_S);
+        rec_engine_ready(&r->engine, clk_now_ms());
+    }
+}
+
+static ev_timer rec_discover_timer;
+
+void
+rec_life_dispatch_up(rec_t *r)
+{
+    if (!r->is_loaded || r->engine.is_ready || r->is_discovering)
+        return;
+    r->is_discovering = true;
+    rec_engine_discover(&r->engine, clk_now_ms());
+    ev_timer_init(&rec_discover_timer, rec_on_discover_timer,
+                  REC_DISCOVER_GIVE_UP_S, 0.);
+    rec_discover_timer.data = r;
+    ev_timer_start(wk_loop(r->w), &rec_discover_timer);
+}
+
+void
+rec_life_start(rec_t *r)
+{
+    rec_engine_io_t io = {rec_io_send, rec_io_status, r};
+    rec_engine_init(&r->engine, wk_id(r->w), &io);
+    /* command ids never repeat across restarts of this reconciler */
+    r->next_cmd_id = clk_wall_us();
+    struct ev_loop *loop = wk_loop(r->w);
+    ev_prepare_init(&r->prepare, rec_on_prepare);
+    r->prepare.data = r;
+    ev_prepare_start(loop, &r->prepare);
+    ev_timer_init(&r->pass_timer, rec_on_pass_timer, REC_PASS_PERIOD_S,
+                  REC_PASS_PERIOD_S);
+    r->pass_timer.data = r;
+    ev_timer_start(loop, &r->pass_timer);
+    double reap = (double)(wk_cfg(r->w)->cleanup_interval_s / 2);
+    if (reap < 1.0)
+        reap = 1.0;
+    ev_timer_init(&r->reap_timer, rec_on_reap_timer, reap, reap);
+    r->reap_timer.data = r;
+    ev_timer_start(loop, &r->reap_timer);
+    ev_timer_init(&r->persist_timer, rec_on_persist_timer,
+                  REC_PERSIST_DELAY_S, 0.);
+    r->persist_timer.data = r;
+    ev_init(&rec_discover_timer, rec_on_discover_timer);
+}
+
+void
+rec_life_stop(rec_t *r)
+{
+    struct ev_loop *loop = wk_loop(r->w);
+    ev_prepare_stop(loop, &r->prepare);
+    ev_timer_stop(loop, &r->pass_timer);
+    ev_timer_stop(loop, &r->reap_timer);
+    ev_timer_stop(loop, &r->persist_timer);
+    ev_timer_stop(loop, &rec_discover_timer);
+    for (size_t i = 0; i < r->nheld; i++)
+        proto_body_free(&proto_event_desc, r->held[i]);
+    free(r->held);
+    r->held = NULL;
+    r->nheld = 0;
+    rec_engine_destroy(&r->engine);
+}
