@@ -1,0 +1,945 @@
+/*
+ * rec_state.c - the observed lattice state and how events and the reaper
+ * change it (spec/lattice.md 3.1 and 7.3).
+ *
+ * Runs in rec.<lattice>, on its loop, one event at a time. Pure: no I/O,
+ * no clock (wall time comes in as an argument), no logging; persistence and
+ * scaler runs are the caller's, guided by the change set. Where upstream
+ * writes a record that did not change, the change set stays quiet, so
+ * callers only rewrite what differs.
+ */
+#include "workers/reconciler/rec_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/xalloc.h"
+#include "workers/reconciler/rec_state_int.h"
+
+/* ---- small helpers ------------------------------------------------------- */
+
+/* Adds id to one of chg's sets (chg may be NULL: nobody is listening). */
+#define REC_CHG(chg, set, id)                                                 \
+    do {                                                                      \
+        if ((chg) != NULL)                                                    \
+            rec_chg_put(&(chg)->set, (id));                                   \
+    } while (0)
+
+static void
+rec_chg_put(map_t *set, const char *id)
+{
+    if (map_find(set, id) == NULL)
+        (void)map_put(set, id, NULL); /* new key: nothing to free */
+}
+
+/* Replaces *dst with a copy of src when they differ; returns whether. */
+static bool
+rec_str_set(char **dst, const char *src)
+{
+    if (*dst != NULL && strcmp(*dst, src) == 0)
+        return false;
+    free(*dst);
+    *dst = xstrdup(src);
+    return true;
+}
+
+static void
+rec_free_val(void *p)
+{
+    free(p);
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+rec_host_t *
+rec_host_new(const char *id, const char *friendly_name)
+{
+    rec_host_t *h = xcalloc(1, sizeof(*h));
+    h->id = xstrdup(id);
+    h->friendly_name = xstrdup(friendly_name);
+    rec_smap_init(&h->labels);
+    map_init(&h->components);
+    map_init(&h->providers);
+    return h;
+}
+
+static void
+rec_host_provider_free(void *p)
+{
+    rec_host_provider_t *hp = p;
+    free(hp->provider_id);
+    free(hp->provider_ref);
+    rec_smap_destroy(&hp->annotations);
+    free(hp);
+}
+
+void
+rec_host_free(void *host)
+{
+    rec_host_t *h = host;
+    if (h == NULL)
+        return;
+    free(h->id);
+    free(h->friendly_name);
+    rec_smap_destroy(&h->labels);
+    map_destroy(&h->components, rec_free_val);
+    map_destroy(&h->providers, rec_host_provider_free);
+    free(h->version);
+    free(h);
+}
+
+void
+rec_host_set_component(rec_host_t *h, const char *id, uint64_t count)
+{
+    uint64_t *v = map_get(&h->components, id);
+    if (v == NULL) {
+        v = xmalloc(sizeof(*v));
+        (void)map_put(&h->components, id, v); /* new key */
+    }
+    *v = count;
+}
+
+bool
+rec_host_put_provider(rec_host_t *h, const char *provider_id,
+                      const char *provider_ref, const rec_smap_t *annotations,
+                      bool is_replace)
+{
+    rec_host_provider_t *old = map_get(&h->providers, provider_id);
+    if (old != NULL &&
+        (!is_replace || (strcmp(old->provider_ref, provider_ref) == 0 &&
+                         rec_smap_equal(&old->annotations, annotations))))
+        return false;
+    rec_host_provider_t *hp = xcalloc(1, sizeof(*hp));
+    hp->provider_id = xstrdup(provider_id);
+    hp->provider_ref = xstrdup(provider_ref);
+    rec_smap_copy(&hp->annotations, annotations);
+    old = map_put(&h->providers, provider_id, hp);
+    if (old != NULL)
+        rec_host_provider_free(old);
+    return true;
+}
+
+rec_component_t *
+rec_component_new(const char *id, const char *name, const char *issuer,
+                  const char *reference)
+{
+    rec_component_t *c = xcalloc(1, sizeof(*c));
+    c->id = xstrdup(id);
+    c->name = xstrdup(name);
+    c->issuer = xstrdup(issuer);
+    c->reference = xstrdup(reference);
+    map_init(&c->instances);
+    return c;
+}
+
+void
+rec_instances_free(void *set)
+{
+    rec_instances_t *s = set;
+    for (size_t i = 0; i < s->n; i++)
+        rec_smap_destroy(&s->items[i].annotations);
+    free(s->items);
+    free(s);
+}
+
+void
+rec_component_free(void *component)
+{
+    rec_component_t *c = component;
+    if (c == NULL)
+        return;
+    free(c->id);
+    free(c->name);
+    free(c->issuer);
+    free(c->reference);
+    map_destroy(&c->instances, rec_instances_free);
+    free(c);
+}
+
+rec_instances_t *
+rec_component_instances(rec_component_t *c, const char *host, bool is_create)
+{
+    rec_instances_t *s = map_get(&c->instances, host);
+    if (s == NULL && is_create) {
+        s = xcalloc(1, sizeof(*s));
+        (void)map_put(&c->instances, host, s); /* new key */
+    }
+    return s;
+}
+
+static size_t
+rec_instances_find(const rec_instances_t *s, const rec_smap_t *annotations)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (rec_smap_equal(&s->items[i].annotations, annotations))
+            return i;
+    return s->n;
+}
+
+bool
+rec_instances_put(rec_instances_t *s, const rec_smap_t *annotations,
+                  uint64_t count, bool is_replace)
+{
+    size_t i = rec_instances_find(s, annotations);
+    if (i < s->n) {
+        if (!is_replace || s->items[i].count == count)
+            return false;
+        s->items[i].count = count;
+        return true;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 2;
+        s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
+    }
+    rec_smap_copy(&s->items[s->n].annotations, annotations);
+    s->items[s->n].count = count;
+    s->n++;
+    return true;
+}
+
+/* Removes the entry with equal annotations; returns whether there was one. */
+static bool
+rec_instances_remove(rec_instances_t *s, const rec_smap_t *annotations)
+{
+    size_t i = rec_instances_find(s, annotations);
+    if (i == s->n)
+        return false;
+    rec_smap_destroy(&s->items[i].annotations);
+    memmove(&s->items[i], &s->items[i + 1],
+            (s->n - i - 1) * sizeof(*s->items));
+    s->n--;
+    return true;
+}
+
+rec_provider_t *
+rec_provider_new(const char *id, const char *name, const char *issuer,
+                 const char *reference)
+{
+    rec_provider_t *p = xcalloc(1, sizeof(*p));
+    p->id = xstrdup(id);
+    p->name = xstrdup(name);
+    p->issuer = xstrdup(issuer);
+    p->reference = xstrdup(reference);
+    map_init(&p->hosts);
+    return p;
+}
+
+void
+rec_provider_free(void *provider)
+{
+    rec_provider_t *p = provider;
+    if (p == NULL)
+        return;
+    free(p->id);
+    free(p->name);
+    free(p->issuer);
+    free(p->reference);
+    map_destroy(&p->hosts, rec_free_val);
+    free(p);
+}
+
+bool
+rec_provider_set_status(rec_provider_t *p, const char *host, int status)
+{
+    int *v = map_get(&p->hosts, host);
+    if (v != NULL && *v == status)
+        return false;
+    if (v == NULL) {
+        v = xmalloc(sizeof(*v));
+        (void)map_put(&p->hosts, host, v); /* new key */
+    }
+    *v = status;
+    return true;
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+void
+rec_state_init(rec_state_t *st)
+{
+    map_init(&st->hosts);
+    map_init(&st->components);
+    map_init(&st->providers);
+}
+
+void
+rec_state_destroy(rec_state_t *st)
+{
+    map_destroy(&st->hosts, rec_host_free);
+    map_destroy(&st->components, rec_component_free);
+    map_destroy(&st->providers, rec_provider_free);
+}
+
+const rec_host_t *
+rec_state_host(const rec_state_t *st, const char *id)
+{
+    return map_get(&st->hosts, id);
+}
+
+const rec_component_t *
+rec_state_component(const rec_state_t *st, const char *id)
+{
+    return map_get(&st->components, id);
+}
+
+const rec_provider_t *
+rec_state_provider(const rec_state_t *st, const char *id)
+{
+    return map_get(&st->providers, id);
+}
+
+static void
+rec_state_delete_component(rec_state_t *st, const char *id)
+{
+    rec_component_free(map_del(&st->components, id));
+}
+
+static void
+rec_state_delete_provider(rec_state_t *st, const char *id)
+{
+    rec_provider_free(map_del(&st->providers, id));
+}
+
+/* ---- host_started, host_heartbeat ---------------------------------------- */
+
+static void
+rec_state_host_started(rec_state_t *st, const char *host_id,
+                       const rec_ev_host_started_t *hs, uint64_t now,
+                       rec_state_change_t *chg)
+{
+    rec_host_t *h = rec_host_new(host_id, hs->friendly_name);
+    rec_smap_copy(&h->labels, &hs->labels);
+    h->last_seen_us = now;
+    rec_host_free(map_put(&st->hosts, host_id, h));
+    REC_CHG(chg, hosts, host_id);
+}
+
+/*
+ * Upstream computes every entry of a heartbeat against one snapshot of the
+ * records and then writes them in list order, so with a repeated id the
+ * last description wins. Applying only the last occurrence in place gives
+ * the same result.
+ */
+static bool
+rec_is_repeated_later(const char *id, size_t i, const void *items,
+                      size_t n, size_t size, size_t id_offset)
+{
+    for (size_t j = i + 1; j < n; j++) {
+        const char *other =
+            *(char *const *)((const char *)items + j * size + id_offset);
+        if (strcmp(other, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Step 1: the host record, replaced wholesale. */
+static void
+rec_state_heartbeat_host(rec_state_t *st, const char *host_id,
+                         const rec_ev_heartbeat_t *hb, uint64_t now)
+{
+    rec_host_t *h = rec_host_new(host_id, hb->friendly_name);
+    rec_smap_copy(&h->labels, &hb->labels);
+    for (size_t i = 0; i < hb->ncomponents; i++)
+        rec_host_set_component(h, hb->components[i].id,
+                               hb->components[i].max_instances);
+    for (size_t i = 0; i < hb->nproviders; i++) {
+        const rec_provider_desc_t *d = &hb->providers[i];
+        /* a set insert: the first description of an id stays */
+        (void)rec_host_put_provider(h, d->id,
+                                    d->image_ref ? d->image_ref : "",
+                                    &d->annotations, false);
+    }
+    h->uptime_seconds = hb->uptime_seconds;
+    h->version = xstrdup(hb->version);
+    h->last_seen_us = now;
+    rec_host_free(map_put(&st->hosts, host_id, h));
+}
+
+/* Step 2: provider records of the listed providers. */
+static void
+rec_state_heartbeat_providers(rec_state_t *st, const char *host_id,
+                              const rec_ev_heartbeat_t *hb,
+                              rec_state_change_t *chg)
+{
+    for (size_t i = 0; i < hb->nproviders; i++) {
+        const rec_provider_desc_t *d = &hb->providers[i];
+        if (rec_is_repeated_later(d->id, i, hb->providers, hb->nproviders,
+                                  sizeof(*d),
+                                  offsetof(rec_provider_desc_t, id)))
+            continue;
+        const char *name = d->name ? d->name : "";
+        const char *ref = d->image_ref ? d->image_ref : "";
+        rec_provider_t *p = map_get(&st->providers, d->id);
+        bool is_changed = false;
+        if (p == NULL) {
+            p = rec_provider_new(d->id, name, "", ref);
+            (void)map_put(&st->providers, d->id, p); /* new key */
+            is_changed = true;
+        }
+        if (p->name[0] == '\0')
+            is_changed |= rec_str_set(&p->name, name);
+        if (p->reference[0] == '\0')
+            is_changed |= rec_str_set(&p->reference, ref);
+        if (rec_provider_host_status(p, host_id) < 0)
+            is_changed |= rec_provider_set_status(p, host_id,
+                                                  REC_PROVIDER_PENDING);
+        if (is_changed)
+            REC_CHG(chg, providers, d->id);
+    }
+}
+
+static const rec_claim_t *
+rec_claims_find(const rec_claims_t *claims, const char *sub)
+{
+    const rec_claim_t *found = NULL;
+    /* claims become a map keyed by sub upstream: the last one wins */
+    for (size_t i = 0; claims != NULL && i < claims->n; i++)
+        if (strcmp(claims->items[i].sub, sub) == 0)
+            found = &claims->items[i];
+    return found;
+}
+
+/* Step 4: component records of the listed components. */
+static void
+rec_state_heartbeat_components(rec_state_t *st, const char *host_id,
+                               const rec_ev_heartbeat_t *hb,
+                               rec_state_change_t *chg)
+{
+    for (size_t i = 0; i < hb->ncomponents; i++) {
+        const rec_component_desc_t *d = &hb->components[i];
+        if (rec_is_repeated_later(d->id, i, hb->components, hb->ncomponents,
+                                  sizeof(*d),
+                                  offsetof(rec_component_desc_t, id)))
+            continue;
+        rec_component_t *c = map_get(&st->components, d->id);
+        bool is_changed = false;
+        if (c == NULL) {
+            const rec_claim_t *cl = rec_claims_find(hb->claims, d->id);
+            c = rec_component_new(d->id, cl ? cl->name : "",
+                                  cl ? cl->issuer : "", d->image_ref);
+            (void)map_put(&st->components, d->id, c); /* new key */
+            is_changed = true;
+        } else {
+            is_changed |= rec_str_set(&c->reference, d->image_ref);
+            if (d->name != NULL)
+                is_changed |= rec_str_set(&c->name, d->name);
+        }
+        /* the host's set becomes exactly this one entry */
+        rec_instances_t *s = rec_component_instances(c, host_id, true);
+        bool is_same = s->n == 1 && s->items[0].count == d->max_instances &&
+                       rec_smap_equal(&s->items[0].annotations,
+                                      &d->annotations);
+        if (!is_same) {
+            rec_instances_free(map_del(&c->instances, host_id));
+            s = rec_component_instances(c, host_id, true);
+            (void)rec_instances_put(s, &d->annotations, d->max_instances,
+                                    true);
+            is_changed = true;
+        }
+        if (is_changed)
+            REC_CHG(chg, components, d->id);
+    }
+}
+
+static void
+rec_state_heartbeat(rec_state_t *st, const char *host_id,
+                    const rec_ev_heartbeat_t *hb, uint64_t now,
+                    rec_state_change_t *chg)
+{
+    rec_state_heartbeat_host(st, host_id, hb, now);
+    REC_CHG(chg, hosts, host_id); /* last_seen always moves */
+    rec_state_heartbeat_providers(st, host_id, hb, chg);
+    /* step 3, claims.get, is the caller's: hb->claims holds the answer */
+    rec_state_heartbeat_components(st, host_id, hb, chg);
+}
+
+/* ---- host_stopped -------------------------------------------------------- */
+
+static void
+rec_state_host_stopped(rec_state_t *st, const char *host_id,
+                       rec_state_change_t *chg)
+{
+    rec_host_t *h = map_get(&st->hosts, host_id);
+    if (h == NULL)
+        return;
+    for (map_entry_t *e = map_first(&h->components); e; e = e->next) {
+        rec_component_t *c = map_get(&st->components, e->key);
+        if (c == NULL)
+            continue;
+        rec_instances_t *s = map_del(&c->instances, host_id);
+        if (s == NULL)
+            continue;
+        rec_instances_free(s);
+        REC_CHG(chg, components, e->key);
+        if (map_count(&c->instances) == 0)
+            rec_state_delete_component(st, e->key);
+    }
+    for (map_entry_t *e = map_first(&h->providers); e; e = e->next) {
+        rec_provider_t *p = map_get(&st->providers, e->key);
+        int *status = p ? map_del(&p->hosts, host_id) : NULL;
+        if (status == NULL)
+            continue;
+        free(status);
+        REC_CHG(chg, providers, e->key);
+        if (map_count(&p->hosts) == 0)
+            rec_state_delete_provider(st, e->key);
+    }
+    REC_CHG(chg, hosts, host_id);
+    REC_CHG(chg, hosts_removed, host_id);
+    rec_host_free(map_del(&st->hosts, host_id));
+}
+
+/* ---- component_scaled ---------------------------------------------------- */
+
+static void
+rec_state_component_scaled(rec_state_t *st, const char *host_id,
+                           const rec_ev_component_scaled_t *cs,
+                           rec_state_change_t *chg)
+{
+    const char *id = cs->component_id;
+    rec_component_t *c = map_get(&st->components, id);
+    bool is_changed = false;
+    if (c == NULL) {
+        /* created from the event as is, even with max_instances 0 */
+        c = rec_component_new(id, cs->claims_name, cs->claims_issuer,
+                              cs->image_ref);
+        rec_instances_t *s = rec_component_instances(c, host_id, true);
+        (void)rec_instances_put(s, &cs->annotations, cs->max_instances, true);
+        (void)map_put(&st->components, id, c); /* new key */
+        is_changed = true;
+    } else {
+        rec_instances_t *s = rec_component_instances(c, host_id, false);
+        if (s != NULL && cs->max_instances == 0)
+            is_changed |= rec_instances_remove(s, &cs->annotations);
+        else if (cs->max_instances != 0)
+            is_changed |= rec_instances_put(
+                rec_component_instances(c, host_id, true), &cs->annotations,
+                cs->max_instances, true);
+        s = rec_component_instances(c, host_id, false);
+        if (s != NULL && s->n == 0)
+            rec_instances_free(map_del(&c->instances, host_id));
+        /* the record is rebuilt from the event: claims or empty strings */
+        is_changed |= rec_str_set(&c->name, cs->claims_name);
+        is_changed |= rec_str_set(&c->issuer, cs->claims_issuer);
+        is_changed |= rec_str_set(&c->reference, cs->image_ref);
+    }
+    rec_host_t *h = map_get(&st->hosts, host_id);
+    if (h != NULL) {
+        uint64_t old = 0;
+        bool had = rec_host_component_count(h, id, &old);
+        if (cs->max_instances == 0) {
+            free(map_del(&h->components, id));
+        } else {
+            rec_host_set_component(h, id, cs->max_instances);
+        }
+        if (had != (cs->max_instances != 0) ||
+            (had && old != cs->max_instances))
+            REC_CHG(chg, hosts, host_id);
+    }
+    if (map_count(&c->instances) == 0) {
+        rec_state_delete_component(st, id);
+        is_changed = true;
+    }
+    if (is_changed)
+        REC_CHG(chg, components, id);
+}
+
+/* ---- providers ----------------------------------------------------------- */
+
+static void
+rec_state_provider_started(rec_state_t *st, const char *host_id,
+                           const rec_ev_provider_started_t *ps,
+                           rec_state_change_t *chg)
+{
+    const char *id = ps->provider_id;
+    rec_provider_t *p = map_get(&st->providers, id);
+    bool is_new_host = false;
+    bool is_changed = false;
+    if (p == NULL) {
+        p = rec_provider_new(id, ps->claims_name, ps->claims_issuer,
+                             ps->image_ref);
+        (void)map_put(&st->providers, id, p); /* new key */
+        (void)rec_provider_set_status(p, host_id, REC_PROVIDER_PENDING);
+        is_new_host = true;
+        is_changed = true;
+    } else {
+        if (rec_provider_host_status(p, host_id) < 0) {
+            (void)rec_provider_set_status(p, host_id, REC_PROVIDER_PENDING);
+            is_new_host = true;
+            is_changed = true;
+        }
+        /* a record first seen through a health check lacks these */
+        if (p->issuer[0] == '\0' || p->reference[0] == '\0') {
+            is_changed |= rec_str_set(&p->issuer, ps->claims_issuer);
+            is_changed |= rec_str_set(&p->reference, ps->image_ref);
+        }
+    }
+    if (is_changed)
+        REC_CHG(chg, providers, id);
+    rec_host_t *h = map_get(&st->hosts, host_id);
+    if (is_new_host && h != NULL &&
+        rec_host_put_provider(h, id, ps->image_ref, &ps->annotations, true))
+        REC_CHG(chg, hosts, host_id);
+}
+
+static void
+rec_state_provider_stopped(rec_state_t *st, const char *host_id,
+                           const rec_ev_provider_stopped_t *ps,
+                           rec_state_change_t *chg)
+{
+    const char *id = ps->provider_id;
+    rec_host_t *h = map_get(&st->hosts, host_id);
+    rec_host_provider_t *hp = h ? map_del(&h->providers, id) : NULL;
+    if (hp != NULL) {
+        rec_host_provider_free(hp);
+        REC_CHG(chg, hosts, host_id);
+    }
+    rec_provider_t *p = map_get(&st->providers, id);
+    int *status = p ? map_del(&p->hosts, host_id) : NULL;
+    if (status == NULL)
+        return;
+    free(status);
+    REC_CHG(chg, providers, id);
+    if (map_count(&p->hosts) == 0)
+        rec_state_delete_provider(st, id);
+}
+
+static void
+rec_state_health_check(rec_state_t *st, int kind, const char *host_id,
+                       const rec_ev_health_check_t *hc,
+                       rec_state_change_t *chg)
+{
+    const char *id = hc->provider_id;
+    rec_provider_t *p = map_get(&st->providers, id);
+    bool is_changed = false;
+    if (p == NULL) {
+        p = rec_provider_new(id, "", "", "");
+        (void)map_put(&st->providers, id, p); /* new key */
+        is_changed = true;
+    }
+    int cur = rec_provider_host_status(p, host_id);
+    int next = -1;
+    if (kind == CE_KIND_HEALTH_CHECK_PASSED)
+        next = REC_PROVIDER_RUNNING;
+    else if (kind == CE_KIND_HEALTH_CHECK_FAILED)
+        next = REC_PROVIDER_FAILED;
+    else if (cur < 0 || cur == REC_PROVIDER_PENDING)
+        next = REC_PROVIDER_RUNNING; /* a status check: assume it is fine */
+    if (next >= 0)
+        is_changed |= rec_provider_set_status(p, host_id, next);
+    if (is_changed)
+        REC_CHG(chg, providers, id);
+}
+
+int
+rec_state_apply(rec_state_t *st, const rec_event_t *ev, uint64_t now_wall_us,
+                rec_state_change_t *chg)
+{
+    bool is_change_kind = ev->kind == CE_KIND_HOST_HEARTBEAT ||
+                          ev->kind == CE_KIND_HOST_STARTED ||
+                          ev->kind == CE_KIND_HOST_STOPPED ||
+                          ev->kind == CE_KIND_COMPONENT_SCALED ||
+                          ev->kind == CE_KIND_PROVIDER_STARTED ||
+                          ev->kind == CE_KIND_PROVIDER_STOPPED ||
+                          (ev->kind >= CE_KIND_HEALTH_CHECK_PASSED &&
+                           ev->kind <= CE_KIND_HEALTH_CHECK_STATUS);
+    if (!is_change_kind)
+        return 0;
+    if (ev->host_id == NULL)
+        return ERR_INVALID;
+    switch (ev->kind) {
+    case CE_KIND_HOST_HEARTBEAT:
+        rec_state_heartbeat(st, ev->host_id, &ev->u.heartbeat, now_wall_us,
+                            chg);
+        break;
+    case CE_KIND_HOST_STARTED:
+        rec_state_host_started(st, ev->host_id, &ev->u.host_started,
+                               now_wall_us, chg);
+        break;
+    case CE_KIND_HOST_STOPPED:
+        rec_state_host_stopped(st, ev->host_id, chg);
+        break;
+    case CE_KIND_COMPONENT_SCALED:
+        rec_state_component_scaled(st, ev->host_id, &ev->u.component_scaled,
+                                   chg);
+        break;
+    case CE_KIND_PROVIDER_STARTED:
+        rec_state_provider_started(st, ev->host_id, &ev->u.provider_started,
+                                   chg);
+        break;
+    case CE_KIND_PROVIDER_STOPPED:
+        rec_state_provider_stopped(st, ev->host_id, &ev->u.provider_stopped,
+                                   chg);
+        break;
+    default:
+        rec_state_health_check(st, ev->kind, ev->host_id,
+                               &ev->u.health_check, chg);
+        break;
+    }
+    return 0;
+}
+
+/* ---- the reaper ---------------------------------------------------------- */
+
+void
+rec_state_reap(rec_state_t *st, uint64_t now_wall_us,
+               uint64_t cleanup_interval_s, rec_state_change_t *chg)
+{
+    uint64_t window_us = 2 * (cleanup_interval_s / 2) * 1000000u;
+    map_entry_t *next;
+    for (map_entry_t *e = map_first(&st->hosts); e; e = next) {
+        next = e->next;
+        rec_host_t *h = e->val;
+        /* a last_seen in the future (clock step) is not "elapsed" */
+        if (now_wall_us <= h->last_seen_us ||
+            now_wall_us - h->last_seen_us <= window_us)
+            continue;
+        REC_CHG(chg, hosts, e->key);
+        REC_CHG(chg, hosts_removed, e->key);
+        rec_host_free(map_del(&st->hosts, e->key));
+    }
+    for (map_entry_t *e = map_first(&st->components); e; e = next) {
+        next = e->next;
+        rec_component_t *c = e->val;
+        map_entry_t *inext;
+        bool is_changed = false;
+        for (map_entry_t *i = map_first(&c->instances); i; i = inext) {
+            inext = i->next;
+            const rec_host_t *h = map_get(&st->hosts, i->key);
+            if (h != NULL && map_find(&h->components, c->id) != NULL)
+                continue;
+            rec_instances_free(map_del(&c->instances, i->key));
+            is_changed = true;
+        }
+        if (is_changed || map_count(&c->instances) == 0)
+            REC_CHG(chg, components, e->key);
+        if (map_count(&c->instances) == 0)
+            rec_state_delete_component(st, e->key);
+    }
+    for (map_entry_t *e = map_first(&st->providers); e; e = next) {
+        next = e->next;
+        rec_provider_t *p = e->val;
+        map_entry_t *hnext;
+        for (map_entry_t *he = map_first(&p->hosts); he; he = hnext) {
+            hnext = he->next;
+            if (map_find(&st->hosts, he->key) != NULL)
+                continue;
+            free(map_del(&p->hosts, he->key));
+            REC_CHG(chg, providers, e->key);
+        }
+        if (map_count(&p->hosts) == 0) {
+            REC_CHG(chg, providers, e->key);
+            rec_state_delete_provider(st, e->key);
+        }
+    }
+}
+
+/* ---- accessors ----------------------------------------------------------- */
+
+bool
+rec_host_component_count(const rec_host_t *h, const char *component_id,
+                         uint64_t *count)
+{
+    const uint64_t *v = map_get(&h->components, component_id);
+    if (v == NULL)
+        return false;
+    *count = *v;
+    return true;
+}
+
+const rec_host_provider_t *
+rec_host_provider(const rec_host_t *h, const char *provider_id)
+{
+    return map_get(&h->providers, provider_id);
+}
+
+static uint64_t
+rec_instances_count(const rec_instances_t *s, const rec_smap_t *match)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (match == NULL || rec_smap_contains(&s->items[i].annotations,
+                                               match))
+            total += s->items[i].count;
+    return total;
+}
+
+uint64_t
+rec_component_count(const rec_component_t *c, const char *host_id,
+                    const rec_smap_t *match)
+{
+    if (host_id != NULL) {
+        const rec_instances_t *s = map_get(&c->instances, host_id);
+        return s ? rec_instances_count(s, match) : 0;
+    }
+    uint64_t total = 0;
+    for (map_entry_t *e = map_first(&c->instances); e; e = e->next)
+        total += rec_instances_count(e->val, match);
+    return total;
+}
+
+int
+rec_provider_host_status(const rec_provider_t *p, const char *host_id)
+{
+    const int *v = map_get(&p->hosts, host_id);
+    return v ? *v : -1;
+}
+
+static const char *const rec_status_names[] = {
+#define REC_PROVIDER_STATUS_NAME(num, NAME, name) [num] = name,
+    REC_PROVIDER_STATUS_LIST(REC_PROVIDER_STATUS_NAME)
+#undef REC_PROVIDER_STATUS_NAME
+};
+
+#define REC_NSTATUS (int)(sizeof(rec_status_names) / sizeof(char *))
+
+const char *
+rec_provider_status_name(int status)
+{
+    return status >= 0 && status < REC_NSTATUS ? rec_status_names[status]
+                                               : NULL;
+}
+
+int
+rec_provider_status_parse(const char *name)
+{
+    for (int i = 0; i < REC_NSTATUS; i++)
+        if (strcmp(name, rec_status_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- equality ------------------------------------------------------------ */
+
+static bool
+rec_host_equal(const rec_host_t *a, const rec_host_t *b)
+{
+    if (strcmp(a->id, b->id) != 0 ||
+        strcmp(a->friendly_name, b->friendly_name) != 0 ||
+        !rec_smap_equal(&a->labels, &b->labels) ||
+        a->uptime_seconds != b->uptime_seconds ||
+        a->last_seen_us != b->last_seen_us ||
+        (a->version == NULL) != (b->version == NULL) ||
+        (a->version && strcmp(a->version, b->version) != 0) ||
+        map_count(&a->components) != map_count(&b->components) ||
+        map_count(&a->providers) != map_count(&b->providers))
+        return false;
+    for (map_entry_t *e = map_first(&a->components); e; e = e->next) {
+        const uint64_t *v = map_get(&b->components, e->key);
+        if (v == NULL || *v != *(const uint64_t *)e->val)
+            return false;
+    }
+    for (map_entry_t *e = map_first(&a->providers); e; e = e->next) {
+        const rec_host_provider_t *x = e->val;
+        const rec_host_provider_t *y = map_get(&b->providers, e->key);
+        if (y == NULL || strcmp(x->provider_ref, y->provider_ref) != 0 ||
+            !rec_smap_equal(&x->annotations, &y->annotations))
+            return false;
+    }
+    return true;
+}
+
+static bool
+rec_instances_equal(const rec_instances_t *a, const rec_instances_t *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        size_t j = rec_instances_find(b, &a->items[i].annotations);
+        if (j == b->n || b->items[j].count != a->items[i].count)
+            return false;
+    }
+    return true;
+}
+
+static bool
+rec_component_equal(const rec_component_t *a, const rec_component_t *b)
+{
+    if (strcmp(a->id, b->id) != 0 || strcmp(a->name, b->name) != 0 ||
+        strcmp(a->issuer, b->issuer) != 0 ||
+        strcmp(a->reference, b->reference) != 0 ||
+        map_count(&a->instances) != map_count(&b->instances))
+        return false;
+    for (map_entry_t *e = map_first(&a->instances); e; e = e->next) {
+        const rec_instances_t *s = map_get(&b->instances, e->key);
+        if (s == NULL || !rec_instances_equal(e->val, s))
+            return false;
+    }
+    return true;
+}
+
+static bool
+rec_provider_equal(const rec_provider_t *a, const rec_provider_t *b)
+{
+    if (strcmp(a->id, b->id) != 0 || strcmp(a->name, b->name) != 0 ||
+        strcmp(a->issuer, b->issuer) != 0 ||
+        strcmp(a->reference, b->reference) != 0 ||
+        map_count(&a->hosts) != map_count(&b->hosts))
+        return false;
+    for (map_entry_t *e = map_first(&a->hosts); e; e = e->next)
+        if (rec_provider_host_status(b, e->key) != *(const int *)e->val)
+            return false;
+    return true;
+}
+
+bool
+rec_state_equal(const rec_state_t *a, const rec_state_t *b)
+{
+    if (map_count(&a->hosts) != map_count(&b->hosts) ||
+        map_count(&a->components) != map_count(&b->components) ||
+        map_count(&a->providers) != map_count(&b->providers))
+        return false;
+    for (map_entry_t *e = map_first(&a->hosts); e; e = e->next) {
+        const rec_host_t *h = map_get(&b->hosts, e->key);
+        if (h == NULL || !rec_host_equal(e->val, h))
+            return false;
+    }
+    for (map_entry_t *e = map_first(&a->components); e; e = e->next) {
+        const rec_component_t *c = map_get(&b->components, e->key);
+        if (c == NULL || !rec_component_equal(e->val, c))
+            return false;
+    }
+    for (map_entry_t *e = map_first(&a->providers); e; e = e->next) {
+        const rec_provider_t *p = map_get(&b->providers, e->key);
+        if (p == NULL || !rec_provider_equal(e->val, p))
+            return false;
+    }
+    return true;
+}
+
+/* ---- change sets --------------------------------------------------------- */
+
+void
+rec_state_change_init(rec_state_change_t *chg)
+{
+    map_init(&chg->hosts);
+    map_init(&chg->components);
+    map_init(&chg->providers);
+    map_init(&chg->hosts_removed);
+}
+
+void
+rec_state_change_destroy(rec_state_change_t *chg)
+{
+    map_destroy(&chg->hosts, NULL);
+    map_destroy(&chg->components, NULL);
+    map_destroy(&chg->providers, NULL);
+    map_destroy(&chg->hosts_removed, NULL);
+}
+
+void
+rec_state_change_reset(rec_state_change_t *chg)
+{
+    rec_state_change_destroy(chg);
+    rec_state_change_init(chg);
+}
+
+bool
+rec_state_change_is_empty(const rec_state_change_t *chg)
+{
+    return map_count(&chg->hosts) == 0 && map_count(&chg->components) == 0 &&
+           map_count(&chg->providers) == 0 &&
+           map_count(&chg->hosts_removed) == 0;
+}
