@@ -56,7 +56,7 @@ typedef struct ingest_sub_job {
     char *lattice;
     bool is_multitenant;
     natsSubscription *sub;
-    char error[256];
+    char error[512];
 } ingest_sub_job_t;
 
 /* nats.c thread: a lattice event, handed to the loop. */
@@ -85,7 +85,7 @@ ingest_sub_run(void *arg)
 {
     ingest_sub_job_t *j = arg;
     jsCtx *js = nc_js(j->in->nc);
-    char name[256], filter[256], deliver[300];
+    char name[160], filter[256], deliver[300];
     ingest_consumer_name(name, sizeof(name), j->lattice);
     snprintf(filter, sizeof(filter), "%swasmbus.evt.%s.>",
              j->is_multitenant ? "*." : "", j->lattice);
@@ -131,8 +131,10 @@ ingest_sub_run(void *arg)
         s = natsSubscription_SetPendingLimits(j->sub, INGEST_EVT_MAX_PENDING * 4,
                                               256 * 1024 * 1024);
     if (s != NATS_OK) {
+        const char *why = nats_GetLastError(NULL);
         snprintf(j->error, sizeof(j->error), "binding to consumer \"%s\": "
-                 "%s (%d)", name, natsStatus_GetText(s), (int)jerr);
+                 "%s (%d: %s)", name, natsStatus_GetText(s), (int)jerr,
+                 why ? why : "");
         natsSubscription_Destroy(j->sub);
         j->sub = NULL;
     }

@@ -6,6 +6,7 @@
  * Runs in rec.<lattice>; pure.
  */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/clk.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/uid.h"
@@ -853,7 +854,7 @@ rec_engine_result(rec_engine_t *e, const proto_result_t *res, uint64_t now_ms)
         rec_engine_ping(e, res, now_ms);
         break;
     case REC_PURPOSE_INVENTORY:
-        wall = (uint64_t)time(NULL) * 1000000u;
+        wall = clk_wall_us();
         rec_engine_inventory(e, p, res, wall);
         break;
     case REC_PURPOSE_LINKS:

@@ -32,7 +32,7 @@ typedef struct rec_store {
  * member order of "manifests" (creation order of versions) and versions
  * written by another implementation are kept exactly.
  */
-typedef struct rec_record {
+typedef struct rec_stored {
     cJSON *root;       /* {"manifests":{...},"deployed_version":...} */
     uint64_t revision; /* 0 when the record does not exist */
 } rec_record_t;
