@@ -18,7 +18,7 @@ SAN ?=
 FUZZ_SECONDS ?= 12
 ARGS ?=
 
-PKGS := libnats msgpack libcjson yaml-0.1
+PKGS := libnats msgpack libcjson yaml-0.1 libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

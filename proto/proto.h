@@ -107,7 +107,9 @@ typedef struct proto_desc {
     F(T, 3, id, PF_STR, 1, NULL)                                                \
     F(T, 4, config, PF_KV, 0, NULL)
 
-#define PROTO_HEARTBEAT_FIELDS(F, T) F(T, 1, activity, PF_STR, 0, NULL)
+#define PROTO_HEARTBEAT_FIELDS(F, T)                                         \
+    F(T, 1, activity, PF_STR, 0, NULL)                                       \
+    F(T, 2, nats_state, PF_STR, 0, NULL)
 
 #define PROTO_STATUS_REP_FIELDS(F, T) F(T, 1, lines, PF_KV, 1, NULL)
 

@@ -190,6 +190,9 @@ sup_on_worker_frame(chan_t *c, const uint8_t *payload, size_t len,
         proto_heartbeat_t *hb = m.body;
         if (hb->activity)
             snprintf(w->activity, sizeof(w->activity), "%s", hb->activity);
+        if (hb->nats_state)
+            snprintf(w->nats_state, sizeof(w->nats_state), "%s",
+                     hb->nats_state);
         break;
     }
     case PROTO_MSG_STATUS_REP:

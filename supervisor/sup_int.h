@@ -56,16 +56,18 @@ typedef struct sup_worker {
     uint64_t ready_ms;         /* 0 until READY */
     uint64_t last_beat_ms;
     char activity[160];
+    char nats_state[16];       /* from heartbeats; "" when none */
     sup_history_t history;
     uint64_t restarts_total;
     char last_exit[96];
     bool is_hung;              /* killed by the watchdog */
     ev_timer timer;            /* backoff, cooldown or stop deadline */
     ev_timer watchdog;         /* heartbeat check */
-    /* status dump in progress */
+    /* status collection in progress */
     bool is_status_pending;
     bool has_status;
     proto_kv_t status_lines;
+    proto_kv_t last_lines;     /* the last complete reply, for /metrics */
 } sup_worker_t;
 
 typedef struct sup {
@@ -85,8 +87,11 @@ typedef struct sup {
     ev_child child;
     ev_timer phase_timer;
     ev_timer status_timer;
-    bool is_dump_running;
+    bool is_collecting;        /* STATUS_REQ round under way */
+    bool is_dump_wanted;       /* write the dump file when it ends */
     uint64_t dumps_total;
+    /* HTTP admin endpoint (sup_http.c), NULL when not configured */
+    struct sup_http *http;
     /* embedded nats-server, when we started one */
     pid_t nats_pid;
     char nats_dir[512];
@@ -114,6 +119,7 @@ void sup_describe_exit(int status, char *buf, size_t cap);
 
 /* sup_status.c */
 void sup_on_sigusr1(struct ev_loop *loop, ev_signal *w, int revents);
+void sup_status_collect(sup_t *s, bool is_dump);
 void sup_status_reply(sup_t *s, sup_worker_t *w, proto_status_rep_t *rep);
 void sup_status_worker_gone(sup_t *s, sup_worker_t *w);
 
@@ -121,6 +127,11 @@ void sup_status_worker_gone(sup_t *s, sup_worker_t *w);
 int sup_nats_start(sup_t *s);
 void sup_nats_stop(sup_t *s);
 bool sup_nats_on_exit(sup_t *s, pid_t pid, int status);
+
+/* sup_http.c */
+int sup_http_start(sup_t *s);
+void sup_http_stop(sup_t *s);
+bool sup_is_ready(sup_t *s, char *why, size_t cap);
 
 /* sup_main.c */
 void sup_shutdown_begin(sup_t *s, int exit_code, const char *why);

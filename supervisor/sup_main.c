@@ -271,7 +271,12 @@ sup_main(cfg_t *cfg)
         s.exit_code = 1;
         sup_shutdown_begin(&s, 1, "startup failed");
     }
+    if (cfg->http_admin && cfg->http_admin[0] && sup_http_start(&s) != 0) {
+        s.exit_code = 1;
+        sup_shutdown_begin(&s, 1, "the HTTP admin endpoint could not start");
+    }
     ev_run(s.loop, 0);
+    sup_http_stop(&s);
 
     /* every worker is gone (or was killed and reaped) by now */
     for (size_t i = 0; i < s.nworkers; i++) {
@@ -281,6 +286,7 @@ sup_main(cfg_t *cfg)
         ev_timer_stop(s.loop, &w->timer);
         ev_timer_stop(s.loop, &w->watchdog);
         proto_kv_destroy(&w->status_lines);
+        proto_kv_destroy(&w->last_lines);
     }
     sup_nats_stop(&s);
     ev_child_stop(s.loop, &s.child);

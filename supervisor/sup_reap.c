@@ -106,6 +106,8 @@ sup_worker_exited(sup_t *s, sup_worker_t *w, int status)
     }
     pid_t pid = w->pid;
     w->pid = 0;
+    w->nats_state[0] = '\0';
+    proto_kv_destroy(&w->last_lines);
     sup_describe_exit(status, w->last_exit, sizeof(w->last_exit));
     if (w->is_hung) {
         size_t l = strlen(w->last_exit);

@@ -177,15 +177,24 @@ static void
 sup_status_finish(sup_t *s)
 {
     ev_timer_stop(s->loop, &s->status_timer);
-    sup_status_write(s);
+    if (s->is_dump_wanted) {
+        sup_status_write(s);
+        s->dumps_total++;
+    }
     for (size_t i = 0; i < s->nworkers; i++) {
         sup_worker_t *w = &s->workers[i];
+        if (w->has_status) {
+            /* kept for /metrics until the next round */
+            proto_kv_destroy(&w->last_lines);
+            w->last_lines = w->status_lines;
+            memset(&w->status_lines, 0, sizeof(w->status_lines));
+        }
         w->is_status_pending = false;
         w->has_status = false;
         proto_kv_destroy(&w->status_lines);
     }
-    s->is_dump_running = false;
-    s->dumps_total++;
+    s->is_collecting = false;
+    s->is_dump_wanted = false;
 }
 
 static void
@@ -209,7 +218,7 @@ sup_on_status_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 void
 sup_status_reply(sup_t *s, sup_worker_t *w, proto_status_rep_t *rep)
 {
-    if (!s->is_dump_running || !w->is_status_pending)
+    if (!s->is_collecting || !w->is_status_pending)
         return;
     proto_kv_destroy(&w->status_lines);
     w->status_lines = rep->lines;
@@ -222,7 +231,7 @@ sup_status_reply(sup_t *s, sup_worker_t *w, proto_status_rep_t *rep)
 void
 sup_status_worker_gone(sup_t *s, sup_worker_t *w)
 {
-    if (!s->is_dump_running || !w->is_status_pending)
+    if (!s->is_collecting || !w->is_status_pending)
         return;
     w->is_status_pending = false;
     sup_status_check_done(s);
@@ -233,10 +242,17 @@ sup_on_sigusr1(struct ev_loop *loop, ev_signal *sig, int revents)
 {
     (void)loop;
     (void)revents;
-    sup_t *s = sig->data;
-    if (s->is_dump_running)
-        return; /* the dump under way will answer this signal too */
-    s->is_dump_running = true;
+    sup_status_collect(sig->data, true);
+}
+
+void
+sup_status_collect(sup_t *s, bool is_dump)
+{
+    if (is_dump)
+        s->is_dump_wanted = true;
+    if (s->is_collecting)
+        return; /* the round under way answers this request too */
+    s->is_collecting = true;
     for (size_t i = 0; i < s->nworkers; i++) {
         sup_worker_t *w = &s->workers[i];
         w->has_status = false;

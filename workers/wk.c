@@ -34,6 +34,7 @@ struct wk {
     char name[160];
     char activity[160];
     void *ctx;
+    nc_t *nc;
     ev_timer beat;
     bool is_started;
     bool is_stopping;
@@ -95,6 +96,12 @@ wk_send_sup(wk_t *w, uint32_t type, const void *body)
 }
 
 void
+wk_set_nats(wk_t *w, nc_t *nc)
+{
+    w->nc = nc;
+}
+
+void
 wk_status_nats(nc_t *nc, proto_kv_t *lines)
 {
     if (nc == NULL) {
@@ -133,6 +140,8 @@ wk_on_beat(struct ev_loop *loop, ev_timer *t, int revents)
     wk_t *w = t->data;
     proto_heartbeat_t hb = {0};
     hb.activity = w->activity;
+    if (w->nc)
+        hb.nats_state = (char *)nc_state_name(nc_state(w->nc));
     if (proto_send(w->sup, PROTO_MSG_HEARTBEAT, &hb) == ERR_FULL)
         log_msg(LL_WARN, "control channel full, heartbeat dropped");
 }
@@ -336,6 +345,7 @@ wk_main(const wk_role_t *role, const char *id)
 
     if (w.is_started && w.role->stop)
         w.role->stop(&w);
+    w.nc = NULL;
     if (ev_is_active(&w.beat))
         ev_timer_stop(w.loop, &w.beat);
     chan_flush(w.sup, 200);

@@ -59,6 +59,9 @@ void wk_activity(wk_t *w, const char *fmt, ...)
 /* Sends a control message to the supervisor (LATTICE_ADD...). */
 int wk_send_sup(wk_t *w, uint32_t type, const void *body);
 
+/* The worker's NATS connection, reported in heartbeats (may be NULL). */
+void wk_set_nats(wk_t *w, nc_t *nc);
+
 /* Adds the nats_* status lines of a connection (nc may be NULL). */
 void wk_status_nats(nc_t *nc, proto_kv_t *lines);
 

@@ -145,6 +145,7 @@ disp_start(wk_t *w)
         free(err);
         return rc;
     }
+    wk_set_nats(w, d->nc);
     return 0;
 }
 

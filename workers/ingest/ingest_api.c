@@ -43,10 +43,48 @@ ingest_api_error_json(int op, const char *message)
     return s;
 }
 
+static const char *const ingest_api_results[] = INGEST_API_RESULTS;
+#define INGEST_NRESULTS                                                      \
+    (sizeof(ingest_api_results) / sizeof(ingest_api_results[0]))
+
+/* Counts a reply by its "result" (the bare list has none). */
+static void
+ingest_api_count(ingest_t *in, const char *data, size_t len)
+{
+    size_t idx = INGEST_NRESULTS - 1;
+    if (len > 0 && data[0] == '[') {
+        idx = INGEST_NRESULTS - 2;
+    } else {
+        const char *p = memmem(data, len, "\"result\":\"", 10);
+        if (p) {
+            p += 10;
+            const char *end = memchr(p, '"', len - (size_t)(p - data));
+            for (size_t i = 0; end && i < INGEST_NRESULTS - 2; i++)
+                if ((size_t)(end - p) == strlen(ingest_api_results[i]) &&
+                    memcmp(p, ingest_api_results[i], (size_t)(end - p)) == 0)
+                    idx = i;
+        }
+    }
+    in->api_results_total[idx]++;
+}
+
+void
+ingest_api_status(ingest_t *in, proto_kv_t *lines)
+{
+    for (size_t i = 0; i < INGEST_NRESULTS; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "api_result_%s_total",
+                 ingest_api_results[i]);
+        proto_kv_addf(lines, key, "%llu",
+                      (unsigned long long)in->api_results_total[i]);
+    }
+}
+
 static void
 ingest_api_publish(ingest_t *in, const char *reply, const void *data,
                    size_t len)
 {
+    ingest_api_count(in, data, len);
     if (reply == NULL || reply[0] == '\0')
         return;
     natsStatus s = natsConnection_Publish(nc_conn(in->nc), reply, data,

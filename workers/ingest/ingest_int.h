@@ -120,7 +120,13 @@ typedef struct ingest {
     uint64_t api_local_errors_total;
     uint64_t api_timeouts_total;
     uint64_t api_busy_total;
+    uint64_t api_results_total[11]; /* by INGEST_API_RESULTS index */
 } ingest_t;
+
+/* API results counted for /metrics, in the order of api_results_total. */
+#define INGEST_API_RESULTS                                                   \
+    {"created", "newversion", "success", "notfound", "deleted", "noop",      \
+     "acknowledged", "ok", "error", "list", "other"}
 
 /* ingest_lat.c */
 ingest_lat_t *ingest_lat_get(ingest_t *in, const char *name, bool create);
@@ -137,6 +143,7 @@ void ingest_api_handle(ingest_t *in, natsMsg *msg);
 void ingest_api_on_reply(ingest_t *in, proto_api_rep_t *rep);
 void ingest_api_rec_up(ingest_t *in, ingest_lat_t *lat);
 void ingest_api_rec_down(ingest_t *in, ingest_lat_t *lat);
+void ingest_api_status(ingest_t *in, proto_kv_t *lines);
 
 /* ingest_evt.c */
 void ingest_evt_discover(ingest_t *in, natsMsg *msg);

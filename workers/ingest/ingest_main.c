@@ -131,6 +131,7 @@ ingest_start(wk_t *w)
         free(err);
         return rc;
     }
+    wk_set_nats(w, in->nc);
     return 0;
 }
 
@@ -213,6 +214,7 @@ ingest_status(wk_t *w, proto_kv_t *lines)
                   (unsigned long long)in->api_timeouts_total);
     proto_kv_addf(lines, "api_busy_total", "%llu",
                   (unsigned long long)in->api_busy_total);
+    ingest_api_status(in, lines);
 }
 
 static void

@@ -118,6 +118,7 @@ rec_start(wk_t *w)
         free(err);
         return rc;
     }
+    wk_set_nats(w, r->nc);
     r->store.cfg = wk_cfg(w);
     r->store.lattice = wk_id(w);
     r->store.conn = nc_conn(r->nc);
