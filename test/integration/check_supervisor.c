@@ -53,6 +53,8 @@ worker_pid(const char *name)
     ck_assert_ptr_nonnull(d);
     long pid = test_dump_num(d, section, "pid");
     free(d);
+    /* a missing section must never turn into kill(-1, ...) */
+    ck_assert_msg(pid > 1, "no pid for %s in the dump", name);
     return pid;
 }
 
@@ -80,20 +82,44 @@ wait_restarted(const char *name, long old)
     return -1;
 }
 
-static void
-publish_heartbeat(const char *lattice)
+/*
+ * Publishes host events for lattice, as a starting host would (host_started,
+ * then heartbeats every 200 ms), until wadm runs a reconciler for it or
+ * 10 s pass. Returns whether the reconciler appeared.
+ */
+static bool
+publish_until_rec(const char *lattice)
 {
     natsConnection *nc = test_nc_connect(nats.url);
     ck_assert_ptr_nonnull(nc);
-    char subj[256], body[512];
-    snprintf(subj, sizeof(subj), "wasmbus.evt.%s.host_heartbeat", lattice);
-    snprintf(body, sizeof(body),
-             "{\"specversion\":\"1.0\",\"id\":\"1\",\"type\":"
-             "\"com.wasmcloud.lattice.host_heartbeat\",\"source\":\"NTEST\","
-             "\"datacontenttype\":\"application/json\",\"data\":{}}");
-    ck_assert_int_eq(natsConnection_PublishString(nc, subj, body), NATS_OK);
-    natsConnection_Flush(nc);
+    char section[256];
+    snprintf(section, sizeof(section), "worker rec.%s", lattice);
+    const char *types[] = {"host_started", "host_heartbeat"};
+    bool found = false;
+    uint64_t deadline = test_now_ms() + 10000;
+    for (int round = 0; !found && test_now_ms() < deadline; round++) {
+        const char *type = types[round == 0 ? 0 : 1];
+        char subj[256], body[512];
+        snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lattice, type);
+        snprintf(body, sizeof(body),
+                 "{\"specversion\":\"1.0\",\"id\":\"%d\",\"type\":"
+                 "\"com.wasmcloud.lattice.%s\",\"source\":\"NTEST\","
+                 "\"datacontenttype\":\"application/json\",\"data\":"
+                 "{\"labels\":{},\"friendly_name\":\"t\"}}",
+                 round, type);
+        ck_assert_int_eq(natsConnection_PublishString(nc, subj, body),
+                         NATS_OK);
+        natsConnection_Flush(nc);
+        char *d = test_wadm_dump(&wadm);
+        char st[32];
+        found = d && test_dump_get(d, section, "state", st, sizeof(st)) &&
+                strcmp(st, "running") == 0;
+        free(d);
+        if (!found)
+            test_pause_ms(200);
+    }
     natsConnection_Destroy(nc);
+    return found;
 }
 
 START_TEST(test_sup_dump_has_a_section_per_worker)
@@ -134,9 +160,7 @@ START_TEST(test_sup_new_lattice_event_spawns_a_reconciler)
 {
     if (!setup_or_skip(NULL))
         return;
-    publish_heartbeat("newlattice");
-    ck_assert(test_wadm_wait_value(&wadm, "worker rec.newlattice", "state",
-                                   "running", 10000));
+    ck_assert(publish_until_rec("newlattice"));
     ck_assert(test_wadm_wait_value(&wadm, "worker rec.newlattice",
                                    "ingest_channel", "up", 5000));
     ck_assert(test_wadm_wait_value(&wadm, "worker rec.newlattice",
@@ -150,9 +174,7 @@ START_TEST(test_sup_restarts_every_killed_role)
     char *extra[] = {"--stable-s", "0", NULL};
     if (!setup_or_skip(extra))
         return;
-    publish_heartbeat("prod");
-    ck_assert(test_wadm_wait_value(&wadm, "worker rec.prod", "state",
-                                   "running", 10000));
+    ck_assert(publish_until_rec("prod"));
     const char *names[] = {"ingest.0", "dispatch.0", "rec.prod"};
     for (int i = 0; i < 3; i++) {
         long old = worker_pid(names[i]);
@@ -229,9 +251,7 @@ START_TEST(test_sup_sigterm_stops_every_process)
 {
     if (!setup_or_skip(NULL))
         return;
-    publish_heartbeat("lat1");
-    ck_assert(test_wadm_wait_value(&wadm, "worker rec.lat1", "state",
-                                   "running", 10000));
+    ck_assert(publish_until_rec("lat1"));
     long pids[3] = {worker_pid("ingest.0"), worker_pid("dispatch.0"),
                     worker_pid("rec.lat1")};
     uint64_t t0 = test_now_ms();
@@ -252,7 +272,7 @@ START_TEST(test_sup_worker_descriptors_do_not_leak_across_restarts)
     char *extra[] = {"--stable-s", "0", "--restart-intensity", "50", NULL};
     if (!setup_or_skip(extra))
         return;
-    publish_heartbeat("fdl");
+    ck_assert(publish_until_rec("fdl"));
     ck_assert(test_wadm_wait_value(&wadm, "worker rec.fdl", "dispatch_channel",
                                    "up", 10000));
     long pid = worker_pid("rec.fdl");
