@@ -143,8 +143,9 @@ test_nats_available(void)
 }
 
 static int
-test_nats_spawn(test_nats_t *n, char *const extra_args[])
+test_nats_spawn(test_nats_t *n)
 {
+    char *const *extra_args = n->args;
     char port[16];
     snprintf(port, sizeof(port), "%d", n->port);
     char store[300];
@@ -168,7 +169,7 @@ test_nats_spawn(test_nats_t *n, char *const extra_args[])
     for (int i = 0; extra_args && extra_args[i] && argc < 62; i++)
         argv[argc++] = extra_args[i];
     argv[argc] = NULL;
-    if (test_proc_start(&n->proc, argv, NULL, log) != 0)
+    if (test_proc_start(&n->proc, argv, n->env, log) != 0)
         return -1;
     uint64_t deadline = test_now_ms() + 10000;
     while (!test_port_open(n->port)) {
@@ -184,14 +185,23 @@ test_nats_spawn(test_nats_t *n, char *const extra_args[])
 int
 test_nats_start(test_nats_t *n, char *const extra_args[])
 {
+    return test_nats_start_env(n, extra_args, NULL);
+}
+
+int
+test_nats_start_env(test_nats_t *n, char *const extra_args[],
+                    char *const env[])
+{
     memset(n, 0, sizeof(*n));
+    n->args = extra_args;
+    n->env = env;
     snprintf(n->dir, sizeof(n->dir), "/tmp/wadm-nats-XXXXXX");
     if (mkdtemp(n->dir) == NULL)
         return -1;
     for (int attempt = 0; attempt < 5; attempt++) {
         n->port = test_free_port();
         snprintf(n->url, sizeof(n->url), "nats://127.0.0.1:%d", n->port);
-        if (test_nats_spawn(n, extra_args) == 0)
+        if (test_nats_spawn(n) == 0)
             return 0;
     }
     return -1;
@@ -206,7 +216,7 @@ test_nats_stop(test_nats_t *n)
 int
 test_nats_restart(test_nats_t *n)
 {
-    return test_nats_spawn(n, NULL);
+    return test_nats_spawn(n);
 }
 
 void

@@ -21,6 +21,8 @@ typedef struct test_nats {
     int port;
     char url[64];     /* nats://127.0.0.1:PORT */
     char dir[256];    /* private store and log directory */
+    char *const *args; /* extra arguments, kept for restarts */
+    char *const *env;
 } test_nats_t;
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -58,6 +60,13 @@ bool test_nats_available(void);
  * arguments (NULL terminated, may be NULL) are appended. Returns 0 or -1.
  */
 int test_nats_start(test_nats_t *n, char *const extra_args[]);
+
+/*
+ * As test_nats_start() with extra environment entries "K=V" (NULL
+ * terminated), e.g. passwords a configuration file refers to.
+ */
+int test_nats_start_env(test_nats_t *n, char *const extra_args[],
+                        char *const env[]);
 
 /* Stops nats-server, keeping its directory and port (for a restart). */
 void test_nats_stop(test_nats_t *n);

@@ -1,0 +1,436 @@
+/*
+ * check_ops.c - operating wadm: the HTTP admin endpoint (/livez, truthful
+ * /readyz, /metrics), the least-privilege NATS users of
+ * deploy/nats-server.conf, and the deployment files (systemd unit, k8s
+ * YAML, Dockerfile build steps).
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "test/lib/test_http.h"
+#include "test/lib/test_proc.h"
+#include "test/lib/test_util.h"
+#include "test/lib/test_wadm.h"
+
+static test_nats_t nats;
+static test_wadm_t wadm;
+
+static bool
+have_bins(const char *what)
+{
+    if (!test_nats_available() || test_wadm_bin() == NULL) {
+        test_skip("%s: nats-server or build/wadm missing", what);
+        return false;
+    }
+    return true;
+}
+
+static bool
+wait_http(int port, const char *path, int want, unsigned timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + timeout_ms;
+    while (test_now_ms() < deadline) {
+        if (test_http(port, "GET", path, NULL) == want)
+            return true;
+        test_pause_ms(50);
+    }
+    return false;
+}
+
+/* ---- admin endpoint ------------------------------------------------------ */
+
+START_TEST(test_ops_livez_readyz_and_methods)
+{
+    if (!have_bins(__func__))
+        return;
+    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    int port = test_free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    char *extra[] = {"--http-admin", addr, NULL};
+    ck_assert_int_eq(test_wadm_start(&wadm, nats.url, extra), 0);
+    char *body = NULL;
+    ck_assert_int_eq(test_http(port, "GET", "/livez", &body), 200);
+    ck_assert_str_eq(body, "{\"status\":\"ok\"}");
+    free(body);
+    ck_assert_int_eq(test_http(port, "HEAD", "/livez", &body), 200);
+    ck_assert_str_eq(body, "");
+    free(body);
+    ck_assert_int_eq(test_http(port, "POST", "/livez", NULL), 405);
+    ck_assert_int_eq(test_http(port, "DELETE", "/readyz", NULL), 405);
+    ck_assert_int_eq(test_http(port, "GET", "/nope", NULL), 404);
+    ck_assert(wait_http(port, "/readyz", 200, 10000));
+    ck_assert_int_eq(test_http(port, "HEAD", "/readyz", NULL), 200);
+
+    /* NATS down: not ready, and says why */
+    test_nats_stop(&nats);
+    ck_assert(wait_http(port, "/readyz", 503, 10000));
+    ck_assert_int_eq(test_http(port, "GET", "/readyz", &body), 503);
+    ck_assert_ptr_nonnull(strstr(body, "not connected to NATS"));
+    free(body);
+    ck_assert_int_eq(test_http(port, "GET", "/livez", NULL), 200);
+    ck_assert_int_eq(test_nats_restart(&nats), 0);
+    ck_assert(wait_http(port, "/readyz", 200, 15000));
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
+START_TEST(test_ops_readyz_false_while_a_worker_restarts)
+{
+    if (!have_bins(__func__))
+        return;
+    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    int port = test_free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    /* a long first backoff keeps the killed worker down for a while */
+    char *extra[] = {"--http-admin", addr, "--backoff-base-ms", "3000",
+                     "--backoff-max-ms", "3000", NULL};
+    ck_assert_int_eq(test_wadm_start(&wadm, nats.url, extra), 0);
+    ck_assert(wait_http(port, "/readyz", 200, 10000));
+    char *d = test_wadm_dump(&wadm);
+    long pid = test_dump_num(d, "worker dispatch.0", "pid");
+    free(d);
+    ck_assert_int_gt(pid, 1);
+    ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+    ck_assert(wait_http(port, "/readyz", 503, 3000));
+    char *body = NULL;
+    test_http(port, "GET", "/readyz", &body);
+    ck_assert_ptr_nonnull(strstr(body, "dispatch.0"));
+    free(body);
+    ck_assert(wait_http(port, "/readyz", 200, 10000));
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
+/* Value of the first sample of name whose labels contain want ("" any). */
+static double
+metric(const char *text, const char *name, const char *want)
+{
+    const char *p = text;
+    size_t nl = strlen(name);
+    while ((p = strstr(p, name)) != NULL) {
+        bool at_line = p == text || p[-1] == '\n';
+        const char *end = strchr(p, '\n');
+        if (at_line && (p[nl] == ' ' || p[nl] == '{')) {
+            char line[1024];
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (len >= sizeof(line))
+                len = sizeof(line) - 1;
+            memcpy(line, p, len);
+            line[len] = '\0';
+            if (strstr(line, want)) {
+                const char *sp = strrchr(line, ' ');
+                return sp ? strtod(sp + 1, NULL) : -1;
+            }
+        }
+        p += nl;
+    }
+    return -1;
+}
+
+START_TEST(test_ops_metrics_count_api_requests_and_workers)
+{
+    if (!have_bins(__func__))
+        return;
+    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    int port = test_free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    char *extra[] = {"--http-admin", addr, NULL};
+    ck_assert_int_eq(test_wadm_start(&wadm, nats.url, extra), 0);
+    natsConnection *nc = test_nc_connect(nats.url);
+    ck_assert_ptr_nonnull(nc);
+    const char *man =
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\n"
+        "metadata:\n  name: metrics-app\n  annotations:\n    version: v1\n"
+        "spec:\n  components:\n    - name: echo\n      type: component\n"
+        "      properties:\n        image: ghcr.io/example/echo:1\n"
+        "      traits:\n        - type: spreadscaler\n"
+        "          properties:\n            instances: 1\n";
+    natsMsg *reply = NULL;
+    ck_assert_int_eq(natsConnection_RequestString(&reply, nc,
+                                                  "wadm.api.mlat.model.put",
+                                                  man, 10000),
+                     NATS_OK);
+    ck_assert_ptr_nonnull(strstr(natsMsg_GetData(reply), "created"));
+    natsMsg_Destroy(reply);
+    natsConnection_Destroy(nc);
+    char *text = NULL;
+    double created = -1;
+    uint64_t deadline = test_now_ms() + 10000;
+    while (created < 1 && test_now_ms() < deadline) {
+        free(text);
+        text = NULL;
+        ck_assert_int_eq(test_http(port, "GET", "/metrics", &text), 200);
+        created = metric(text, "wadm_api_requests_total",
+                         "result=\"created\"");
+        if (created < 1)
+            test_pause_ms(200);
+    }
+    ck_assert_msg(created >= 1, "no created put in:\n%s", text);
+    ck_assert(metric(text, "wadm_worker_up", "worker=\"ingest.0\"") == 1);
+    ck_assert(metric(text, "wadm_worker_up", "worker=\"dispatch.0\"") == 1);
+    ck_assert(metric(text, "wadm_worker_up", "worker=\"rec.mlat\"") == 1);
+    ck_assert(metric(text, "wadm_worker_restarts_total", "ingest.0") == 0);
+    ck_assert(metric(text, "wadm_ready", "") == 1);
+    ck_assert(metric(text, "wadm_lattice_api_requests_total",
+                     "lattice=\"mlat\"") >= 1);
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE wadm_api_requests_total "
+                                       "counter\n"));
+    free(text);
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
+/* ---- least privilege ------------------------------------------------------ */
+
+static const char *
+conf_path(void)
+{
+    static char p[512];
+    snprintf(p, sizeof(p), "deploy/nats-server.conf");
+    return access(p, R_OK) == 0 ? p : NULL;
+}
+
+static char *perm_env[] = {"WADM_NATS_PASSWORD=wadm-secret",
+                           "APP_NATS_PASSWORD=app-secret",
+                           "HOST_NATS_PASSWORD=host-secret", NULL};
+
+static natsConnection *
+connect_as(const char *user, const char *pw, int port)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "nats://%s:%s@127.0.0.1:%d", user, pw, port);
+    return test_nc_connect(url);
+}
+
+static int perm_errors;
+static void
+on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
+               void *closure)
+{
+    (void)nc;
+    (void)sub;
+    (void)closure;
+    if (err == NATS_NOT_PERMITTED)
+        __atomic_add_fetch(&perm_errors, 1, __ATOMIC_SEQ_CST);
+}
+
+START_TEST(test_ops_wadm_user_and_consumer_user_least_privilege)
+{
+    if (!have_bins(__func__))
+        return;
+    const char *hs = getenv("HOSTSIM_BIN");
+    if (conf_path() == NULL || hs == NULL || access(hs, X_OK) != 0) {
+        test_skip("%s: deploy/nats-server.conf or HOSTSIM_BIN missing",
+                  __func__);
+        return;
+    }
+    char *args[] = {"-c", (char *)conf_path(), NULL};
+    ck_assert_int_eq(test_nats_start_env(&nats, args, perm_env), 0);
+    char url[256];
+    snprintf(url, sizeof(url), "nats://wadm:wadm-secret@127.0.0.1:%d",
+             nats.port);
+    ck_assert_int_eq(test_wadm_start(&wadm, url, NULL), 0);
+    /* a simulated host with the host user's permissions */
+    char hurl[256], hlog[512];
+    snprintf(hurl, sizeof(hurl), "nats://host:host-secret@127.0.0.1:%d",
+             nats.port);
+    snprintf(hlog, sizeof(hlog), "%s/hostsim.log", wadm.run_dir);
+    char *hargv[] = {(char *)hs, "--nats", hurl, "--lattice", "default",
+                     "--hosts", "1", "--heartbeat-ms", "1000",
+                     "--health-delay-ms", "200", NULL};
+    test_proc_t host;
+    ck_assert_int_eq(test_proc_start(&host, hargv, NULL, hlog), 0);
+
+    /* the app user uses the API: put and deploy reach the host */
+    natsConnection *app = connect_as("app", "app-secret", nats.port);
+    ck_assert_ptr_nonnull(app);
+    const char *man =
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\n"
+        "metadata:\n  name: perm-app\n  annotations:\n    version: v1\n"
+        "spec:\n  components:\n    - name: echo\n      type: component\n"
+        "      properties:\n        image: ghcr.io/example/echo:1\n"
+        "      traits:\n        - type: spreadscaler\n"
+        "          properties:\n            instances: 1\n";
+    natsMsg *reply = NULL;
+    ck_assert_int_eq(natsConnection_RequestString(
+                         &reply, app, "wadm.api.default.model.put", man,
+                         10000),
+                     NATS_OK);
+    ck_assert_ptr_nonnull(strstr(natsMsg_GetData(reply), "\"created\""));
+    natsMsg_Destroy(reply);
+    bool deployed = false;
+    uint64_t deadline = test_now_ms() + 20000;
+    while (!deployed && test_now_ms() < deadline) {
+        reply = NULL;
+        if (natsConnection_RequestString(&reply, app,
+                                         "wadm.api.default.model.deploy."
+                                         "perm-app",
+                                         "", 5000) == NATS_OK)
+            natsMsg_Destroy(reply);
+        reply = NULL;
+        if (natsConnection_RequestString(&reply, app,
+                                         "wadm.api.default.model.status."
+                                         "perm-app",
+                                         "", 5000) == NATS_OK) {
+            deployed = strstr(natsMsg_GetData(reply),
+                              "\"status\":{\"type\":\"deployed\"}") != NULL;
+            natsMsg_Destroy(reply);
+        }
+        if (!deployed)
+            test_pause_ms(300);
+    }
+    ck_assert_msg(deployed, "perm-app not deployed with least privileges; "
+                  "see %s", wadm.log_path);
+    natsConnection_Destroy(app);
+
+    /* ...but cannot pose as a host or read the buckets */
+    natsOptions *o = NULL;
+    natsOptions_Create(&o);
+    char aurl[256];
+    snprintf(aurl, sizeof(aurl), "nats://app:app-secret@127.0.0.1:%d",
+             nats.port);
+    natsOptions_SetURL(o, aurl);
+    natsOptions_SetErrorHandler(o, on_async_error, NULL);
+    natsConnection *deny = NULL;
+    ck_assert_int_eq(natsConnection_Connect(&deny, o), NATS_OK);
+    perm_errors = 0;
+    natsConnection_PublishString(deny, "wasmbus.evt.default.host_heartbeat",
+                                 "{}");
+    natsConnection_Flush(deny);
+    deadline = test_now_ms() + 5000;
+    while (__atomic_load_n(&perm_errors, __ATOMIC_SEQ_CST) == 0 &&
+           test_now_ms() < deadline)
+        test_pause_ms(20);
+    ck_assert_int_ge(__atomic_load_n(&perm_errors, __ATOMIC_SEQ_CST), 1);
+    jsCtx *js = NULL;
+    natsConnection_JetStream(&js, deny, NULL);
+    kvStore *kv = NULL;
+    ck_assert_int_ne(js_KeyValue(&kv, js, "wadm_manifests"), NATS_OK);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(deny);
+    natsOptions_Destroy(o);
+
+    /* and wadm ran without a single permission error or restart */
+    char *d = test_wadm_dump(&wadm);
+    ck_assert_int_eq(test_dump_num(d, "worker ingest.0", "restarts_total"),
+                     0);
+    ck_assert_int_eq(test_dump_num(d, "worker dispatch.0",
+                                   "nats_async_errors_total"),
+                     0);
+    ck_assert_int_eq(test_dump_num(d, "worker ingest.0",
+                                   "nats_async_errors_total"),
+                     0);
+    free(d);
+    test_proc_stop(&host, 5000);
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
+/* ---- deployment files ------------------------------------------------------ */
+
+START_TEST(test_ops_systemd_unit_verifies)
+{
+    if (test_sh("command -v systemd-analyze >/dev/null 2>&1") != 0) {
+        test_skip("%s: systemd-analyze is not installed", __func__);
+        return;
+    }
+    char *unit = test_read_file("deploy/wadm.service", NULL);
+    ck_assert_ptr_nonnull(unit);
+    char cwd[1024];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+    /* verify against the built binary: the unit's path is the install's */
+    char *tmp = test_write_temp(unit, strlen(unit), ".service");
+    ck_assert_int_eq(test_sh("sed -i 's#/usr/local/bin/wadm#%s/build/wadm#' "
+                             "'%s'", cwd, tmp),
+                     0);
+    ck_assert_int_eq(test_sh("systemd-analyze verify '%s' 2>'%s.err'", tmp,
+                             tmp),
+                     0);
+    test_sh("rm -f '%s' '%s.err'", tmp, tmp);
+    free(tmp);
+    free(unit);
+}
+END_TEST
+
+START_TEST(test_ops_k8s_manifests_parse_as_yaml)
+{
+    FILE *f = fopen("deploy/k8s/wadm.yaml", "rb");
+    ck_assert_ptr_nonnull(f);
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_file(&p, f);
+    int docs = 0;
+    bool has_probe = false;
+    for (;;) {
+        yaml_event_t e;
+        ck_assert_msg(yaml_parser_parse(&p, &e), "YAML error: %s at line %zu",
+                      p.problem, p.problem_mark.line + 1);
+        if (e.type == YAML_DOCUMENT_START_EVENT)
+            docs++;
+        if (e.type == YAML_SCALAR_EVENT &&
+            strcmp((char *)e.data.scalar.value, "/readyz") == 0)
+            has_probe = true;
+        bool done = e.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&e);
+        if (done)
+            break;
+    }
+    yaml_parser_delete(&p);
+    fclose(f);
+    ck_assert_int_eq(docs, 3); /* Secret, ConfigMap, Deployment */
+    ck_assert(has_probe);
+}
+END_TEST
+
+START_TEST(test_ops_dockerfile_builds_with_the_readme_steps)
+{
+    char *df = test_read_file("deploy/Dockerfile", NULL);
+    char *readme = test_read_file("README.md", NULL);
+    ck_assert_ptr_nonnull(df);
+    ck_assert_ptr_nonnull(readme);
+    /* the image is built by the dependency script and make, as README */
+    ck_assert_ptr_nonnull(strstr(df, "deploy/debian-deps.sh && make"));
+    ck_assert_ptr_nonnull(strstr(readme, "make run"));
+    ck_assert_ptr_nonnull(strstr(readme, "make test"));
+    ck_assert_ptr_nonnull(strstr(df, "USER 10001"));
+    ck_assert_ptr_nonnull(strstr(df, "ENTRYPOINT [\"/usr/local/bin/wadm\"]"));
+    free(df);
+    free(readme);
+}
+END_TEST
+
+Suite *
+ops_suite(void)
+{
+    Suite *s = suite_create("ops");
+    TCase *tc = tcase_create("admin");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_ops_livez_readyz_and_methods);
+    tcase_add_test(tc, test_ops_readyz_false_while_a_worker_restarts);
+    tcase_add_test(tc, test_ops_metrics_count_api_requests_and_workers);
+    suite_add_tcase(s, tc);
+    TCase *perm = tcase_create("permissions");
+    tcase_set_timeout(perm, 90);
+    tcase_add_test(perm, test_ops_wadm_user_and_consumer_user_least_privilege);
+    suite_add_tcase(s, perm);
+    TCase *files = tcase_create("files");
+    tcase_set_timeout(files, 30);
+    tcase_add_test(files, test_ops_systemd_unit_verifies);
+    tcase_add_test(files, test_ops_k8s_manifests_parse_as_yaml);
+    tcase_add_test(files, test_ops_dockerfile_builds_with_the_readme_steps);
+    suite_add_tcase(s, files);
+    return s;
+}
