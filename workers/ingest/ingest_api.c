@@ -44,13 +44,26 @@ ingest_api_error_json(int op, const char *message)
 }
 
 static void
-ingest_api_publish(ingest_t *in, const char *reply, const void *data,
+ingest_api_publish(ingest_t *in, const char *reply, int op, const void *data,
                    size_t len)
 {
     if (reply == NULL || reply[0] == '\0')
         return;
-    natsStatus s = natsConnection_Publish(nc_conn(in->nc), reply, data,
-                                          (int)len);
+    natsConnection *conn = nc_conn(in->nc);
+    natsStatus s = natsConnection_Publish(conn, reply, data, (int)len);
+    if (s == NATS_MAX_PAYLOAD) {
+        /* a reply the server refuses would leave the client waiting for
+         * its timeout: say why instead (a list of very large manifests) */
+        char msg[256];
+        snprintf(msg, sizeof(msg), "wadm-c: the reply (%zu bytes) is larger "
+                 "than the NATS maximum payload (%lld bytes)", len,
+                 (long long)natsConnection_GetMaxPayload(conn));
+        log_msg(LL_WARN, "API reply to \"%s\" not sent: %zu bytes is over "
+                "the NATS maximum payload", reply, len);
+        char *body = ingest_api_error_json(op, msg);
+        s = natsConnection_Publish(conn, reply, body, (int)strlen(body));
+        cJSON_free(body);
+    }
     if (s != NATS_OK)
         log_msg(LL_WARN, "publishing an API reply to \"%s\" failed: %s",
                 reply, natsStatus_GetText(s));
@@ -61,7 +74,7 @@ ingest_api_reply_error(ingest_t *in, const char *reply, int op,
                        const char *message)
 {
     char *body = ingest_api_error_json(op, message);
-    ingest_api_publish(in, reply, body, strlen(body));
+    ingest_api_publish(in, reply, op, body, strlen(body));
     cJSON_free(body);
 }
 
@@ -266,7 +279,8 @@ ingest_api_on_reply(ingest_t *in, proto_api_rep_t *rep)
     ingest_req_t *r = map_get(&in->reqs, key);
     if (r == NULL)
         return; /* answered already (timed out) */
-    ingest_api_publish(in, r->reply, rep->body.data, rep->body.len);
+    ingest_api_publish(in, r->reply, r->op, rep->body.data,
+                       rep->body.len);
     in->api_replies_total++;
     ingest_req_unlink(in, r);
     ingest_req_free(r);
