@@ -116,6 +116,17 @@ ingest_req_fail(ingest_t *in, ingest_req_t *r, const char *message)
     ingest_req_free(r);
 }
 
+/*
+ * Whether op only reads: such a request can be sent again to a restarted
+ * reconciler without any risk of doing it twice.
+ */
+static bool
+ingest_op_is_read_only(int op)
+{
+    return op == API_OP_GET || op == API_OP_LIST || op == API_OP_LIST_OLD ||
+           op == API_OP_VERSIONS || op == API_OP_STATUS;
+}
+
 /* Sends r to the lattice's reconciler if it is connected. */
 static void
 ingest_req_send(ingest_t *in, ingest_req_t *r)
@@ -125,6 +136,8 @@ ingest_req_send(ingest_t *in, ingest_req_t *r)
     int rc = proto_send(r->lat->rec, PROTO_MSG_API_REQ, r->body);
     if (rc == 0) {
         r->is_sent = true;
+        if (ingest_op_is_read_only(r->op))
+            return; /* kept for a resend if the reconciler dies */
         proto_body_free(&proto_api_req_desc, r->body);
         r->body = NULL;
         return;
@@ -303,6 +316,12 @@ ingest_api_rec_down(ingest_t *in, ingest_lat_t *lat)
         next = r->next;
         if (r->lat != lat || !r->is_sent)
             continue;
+        if (r->body != NULL) {
+            /* read-only: it waits for the restarted reconciler (or its
+             * deadline) instead of failing */
+            r->is_sent = false;
+            continue;
+        }
         char msg[256];
         snprintf(msg, sizeof(msg), "wadm-c: the reconciler of lattice %s "
                  "stopped while handling the request; it may or may not have "
