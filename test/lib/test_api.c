@@ -398,12 +398,14 @@ char *
 test_api_manifest(const char *name, const char *version,
                   const char *description)
 {
-    char ann[512] = "";
-    if (description)
-        snprintf(ann, sizeof(ann), "    description: \"%s\"\n", description);
-    if (version)
-        snprintf(ann + strlen(ann), sizeof(ann) - strlen(ann),
-                 "    version: \"%s\"\n", version);
+    char *ann = NULL;
+    ck_assert_int_ge(asprintf(&ann, "%s%s%s%s%s%s",
+                              description ? "    description: \"" : "",
+                              description ? description : "",
+                              description ? "\"\n" : "",
+                              version ? "    version: \"" : "",
+                              version ? version : "", version ? "\"\n" : ""),
+                     0);
     char *out = NULL;
     int n = asprintf(&out,
                      "apiVersion: core.oam.dev/v1beta1\n"
@@ -423,6 +425,7 @@ test_api_manifest(const char *name, const char *version,
                      "            instances: 1\n",
                      name, ann[0] ? "" : " {}", ann);
     ck_assert_int_gt(n, 0);
+    free(ann);
     return out;
 }
 
