@@ -22,6 +22,8 @@ test_api_at_exit(void)
     test_api_current = NULL;
     if (t->wadm.proc.pid > 0)
         test_wadm_stop(&t->wadm, 3000);
+    if (t->wadm2.proc.pid > 0)
+        test_wadm_stop(&t->wadm2, 3000);
     test_nats_destroy(&t->nats);
 }
 
@@ -55,6 +57,13 @@ test_api_start(test_api_t *t, char *const extra[])
 }
 
 void
+test_api_start_second(test_api_t *t)
+{
+    ck_assert_msg(test_wadm_start(&t->wadm2, t->nats.url, NULL) == 0,
+                  "second wadm did not start; log in %s", t->wadm2.log_path);
+}
+
+void
 test_api_stop(test_api_t *t)
 {
     kvStore_Destroy(t->kv);
@@ -64,6 +73,8 @@ test_api_stop(test_api_t *t)
     natsConnection_Destroy(t->nc);
     t->nc = NULL;
     test_wadm_cleanup(&t->wadm);
+    if (t->wadm2.run_dir[0] != '\0')
+        test_wadm_cleanup(&t->wadm2);
     test_nats_destroy(&t->nats);
     test_api_current = NULL;
 }

@@ -24,6 +24,7 @@
 typedef struct test_api {
     test_nats_t nats;
     test_wadm_t wadm;
+    test_wadm_t wadm2;      /* a second instance, see test_api_start_second */
     natsConnection *nc;
     jsCtx *js;
     kvStore *kv;            /* wadm_manifests, opened on first use */
@@ -37,6 +38,12 @@ typedef struct test_api {
  * or the wadm binary is missing; fails the test otherwise.
  */
 int test_api_start(test_api_t *t, char *const extra[]);
+
+/*
+ * Starts a second wadm on the same nats-server (own run directory), so
+ * that API requests are shared between two instances (queue group).
+ */
+void test_api_start_second(test_api_t *t);
 
 /* Stops everything; fails the test if wadm's log has a sanitizer report. */
 void test_api_stop(test_api_t *t);
