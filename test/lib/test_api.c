@@ -410,13 +410,12 @@ test_api_manifest(const char *name, const char *version,
                   const char *description)
 {
     char *ann = NULL;
-    ck_assert_int_ge(asprintf(&ann, "%s%s%s%s%s%s",
-                              description ? "    description: \"" : "",
-                              description ? description : "",
-                              description ? "\"\n" : "",
-                              version ? "    version: \"" : "",
-                              version ? version : "", version ? "\"\n" : ""),
-                     0);
+    if (asprintf(&ann, "%s%s%s%s%s%s",
+                 description ? "    description: \"" : "",
+                 description ? description : "", description ? "\"\n" : "",
+                 version ? "    version: \"" : "", version ? version : "",
+                 version ? "\"\n" : "") < 0)
+        abort();
     char *out = NULL;
     int n = asprintf(&out,
                      "apiVersion: core.oam.dev/v1beta1\n"
@@ -435,7 +434,8 @@ test_api_manifest(const char *name, const char *version,
                      "          properties:\n"
                      "            instances: 1\n",
                      name, ann[0] ? "" : " {}", ann);
-    ck_assert_int_gt(n, 0);
+    if (n < 0)
+        abort(); /* no Check here: the bench uses it too */
     free(ann);
     return out;
 }
@@ -460,6 +460,7 @@ test_api_stored(const char *name, const char *version,
                      TEST_API_IMAGE "\"},\"traits\":[{\"type\":"
                      "\"spreadscaler\",\"properties\":{\"instances\":1}}]}]}}",
                      name, ann);
-    ck_assert_int_gt(n, 0);
+    if (n < 0)
+        abort();
     return out;
 }

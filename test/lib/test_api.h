@@ -124,7 +124,7 @@ long test_api_restarts(test_api_t *t);
 /*
  * The spec's echo manifest (api.md 4.1) as YAML, named name, with a
  * version annotation when version is not NULL and a description when
- * description is not NULL. Caller frees.
+ * description is not NULL. Caller frees. Usable outside Check tests.
  */
 char *test_api_manifest(const char *name, const char *version,
                         const char *description);
