@@ -472,35 +472,35 @@ ctl_app_simple(ctl_app_t *a, int op, const char *name, const char *version,
     return CTL_EXIT_OK;
 }
 
+/* versions and status: a request on NAME, its reply printed by show. */
 static int
-ctl_app_versions(ctl_app_t *a, const char *name)
+ctl_app_show(ctl_app_t *a, int op, const char *name, const char *result,
+             void (*show)(const char *name, const cJSON *reply))
 {
-    char *text = ctl_app_request(a, API_OP_VERSIONS, name, "", 0, NULL);
-    static const char *const ok[] = {"success", NULL};
+    char *text = ctl_app_request(a, op, name, "", 0, NULL);
+    const char *const ok[] = {result, NULL};
     cJSON *r = ctl_app_reply(text, ok, false);
     free(text);
     if (r == NULL)
         return CTL_EXIT_FAIL;
     if (!a->is_json)
-        ctl_app_print_versions(r);
+        show(name, r);
     cJSON_Delete(r);
     return CTL_EXIT_OK;
 }
 
-static int
-ctl_app_status(ctl_app_t *a, const char *name)
+static void
+ctl_app_show_versions(const char *name, const cJSON *reply)
 {
-    char *text = ctl_app_request(a, API_OP_STATUS, name, "", 0, NULL);
-    static const char *const ok[] = {"ok", NULL};
-    cJSON *r = ctl_app_reply(text, ok, false);
-    free(text);
-    if (r == NULL)
-        return CTL_EXIT_FAIL;
-    if (!a->is_json)
-        ctl_app_print_status(name,
-                             cJSON_GetObjectItemCaseSensitive(r, "status"));
-    cJSON_Delete(r);
-    return CTL_EXIT_OK;
+    (void)name;
+    ctl_app_print_versions(reply);
+}
+
+static void
+ctl_app_show_status(const char *name, const cJSON *reply)
+{
+    ctl_app_print_status(name,
+                         cJSON_GetObjectItemCaseSensitive(reply, "status"));
 }
 
 /* The sub-commands: name, min and max positional arguments. */
@@ -540,8 +540,10 @@ ctl_app_run(ctl_app_t *a, const char *cmd, char **args)
         return ctl_app_simple(a, API_OP_DEL, args[0], args[1], ok);
     }
     if (strcmp(cmd, "versions") == 0)
-        return ctl_app_versions(a, args[0]);
-    return ctl_app_status(a, args[0]);
+        return ctl_app_show(a, API_OP_VERSIONS, args[0], "success",
+                            ctl_app_show_versions);
+    return ctl_app_show(a, API_OP_STATUS, args[0], "ok",
+                        ctl_app_show_status);
 }
 
 int

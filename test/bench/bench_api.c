@@ -15,11 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "test/lib/test_api.h"
+#include "test/lib/test_bench.h"
 #include "test/lib/test_proc.h"
 #include "test/lib/test_util.h"
 #include "test/lib/test_wadm.h"
@@ -35,29 +35,11 @@ typedef struct bench_stats {
 
 static natsConnection *bench_nc;
 
-static uint64_t
-bench_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-bench_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static bench_stats_t
 bench_stats(uint64_t *ns, size_t n)
 {
-    qsort(ns, n, sizeof(*ns), bench_cmp);
-    bench_stats_t s;
-    s.p50_ms = (double)ns[n / 2] / 1e6;
-    s.p99_ms = (double)ns[(n * 99) / 100] / 1e6;
+    test_bench_stats_t t = test_bench_stats(ns, n);
+    bench_stats_t s = {t.p50_us / 1000.0, t.p99_us / 1000.0};
     return s;
 }
 
@@ -72,10 +54,10 @@ bench_request(const char *subject, const char *body, const char *ctype,
                                   (int)strlen(body));
     if (s == NATS_OK && ctype)
         s = natsMsgHeader_Set(req, "Content-Type", ctype);
-    uint64_t t0 = bench_now_ns();
+    uint64_t t0 = test_bench_now_ns();
     if (s == NATS_OK)
         s = natsConnection_RequestMsg(&rep, bench_nc, req, 10000);
-    uint64_t dt = bench_now_ns() - t0;
+    uint64_t dt = test_bench_now_ns() - t0;
     natsMsg_Destroy(req);
     if (s != NATS_OK) {
         fprintf(stderr, "bench_api: request on %s failed: %s\n", subject,

@@ -28,14 +28,9 @@ down(void)
     test_api_stop(&api);
 }
 
-/* One request and its expected reply. */
-static void
-expect(const char *op, const char *body, const char *want)
-{
-    cJSON *r = test_api_call(&api, op, body);
-    test_json_expect(r, want);
-    cJSON_Delete(r);
-}
+#define expect(op, body, want) test_api_expect(&api, op, body, want)
+#define put_ok(name, version, desc) test_api_put_ok(&api, name, version, desc)
+#define vbody(version) test_api_vbody(version)
 
 static void
 expect_put(const char *body, const char *ctype, const char *want)
@@ -43,30 +38,6 @@ expect_put(const char *body, const char *ctype, const char *want)
     cJSON *r = test_api_put(&api, body, ctype);
     test_json_expect(r, want);
     cJSON_Delete(r);
-}
-
-/* Puts the echo manifest named name at version; expects success. */
-static void
-put_ok(const char *name, const char *version, const char *description)
-{
-    char *m = test_api_manifest(name, version, description);
-    cJSON *r = test_api_put(&api, m, NULL);
-    const char *res = test_json_str(r, "result");
-    ck_assert_msg(strcmp(res, "created") == 0 ||
-                      strcmp(res, "newversion") == 0,
-                  "put %s %s: %s", name, version ? version : "(none)",
-                  test_json_str(r, "message"));
-    cJSON_Delete(r);
-    free(m);
-}
-
-/* A {"version":...} request body in a static buffer. */
-static const char *
-vbody(const char *version)
-{
-    static char b[256];
-    snprintf(b, sizeof(b), "{\"version\":\"%s\"}", version);
-    return b;
 }
 
 /* ---- put (4.1) -------------------------------------------------------- */
@@ -405,10 +376,9 @@ START_TEST(test_api_get_body_parse_errors)
     put_ok("echo", "v0.0.1", NULL);
     static const char *const bad[] = {"not json", "[1]", "\"v1\"",
                                       "{\"version\":5}", "{", NULL};
-    for (int i = 0; bad[i]; i++)
-        expect("model.get.echo", bad[i],
-               "{\"message\":\"<prefix>Unable to parse get application "
-               "request: \",\"result\":\"error\"}");
+    test_api_expect_each(&api, "model.get.echo", bad,
+                         "{\"message\":\"<prefix>Unable to parse get "
+                         "application request: \",\"result\":\"error\"}");
     down();
 }
 END_TEST

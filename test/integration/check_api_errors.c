@@ -29,25 +29,8 @@ down(void)
     test_api_stop(&api);
 }
 
-static void
-expect(const char *op, const char *body, const char *want)
-{
-    cJSON *r = test_api_call(&api, op, body);
-    test_json_expect(r, want);
-    cJSON_Delete(r);
-}
-
-static void
-put_ok(const char *name, const char *version)
-{
-    char *m = test_api_manifest(name, version, NULL);
-    cJSON *r = test_api_put(&api, m, NULL);
-    ck_assert_msg(strcmp(test_json_str(r, "result"), "created") == 0 ||
-                      strcmp(test_json_str(r, "result"), "newversion") == 0,
-                  "put: %s", test_json_str(r, "message"));
-    cJSON_Delete(r);
-    free(m);
-}
+#define expect(op, body, want) test_api_expect(&api, op, body, want)
+#define put_ok(name, version) test_api_put_ok(&api, name, version, NULL)
 
 /* A request on a full subject; the parsed reply. */
 static cJSON *
@@ -204,6 +187,20 @@ START_TEST(test_api_unreadable_index)
     expect("model.get.echo", NULL,
            "{\"result\":\"success\",\"message\":\"<str>\","
            "\"manifest\":\"<any>\"}");
+    /* deleting needs the index: the two storage-failure rows of 4.6 */
+    natsSubscription *ev = test_api_events(&api);
+    expect("model.del.echo", NULL,
+           "{\"result\":\"error\",\"message\":\"Internal storage error "
+           "when deleting application echo\",\"undeploy\":false}");
+    /* the last version: upstream says "deleted" with the error text */
+    expect("model.del.echo", test_api_vbody("v1"),
+           "{\"result\":\"deleted\",\"message\":\"Internal storage error "
+           "when deleting v1 of application echo\",\"undeploy\":false}");
+    test_api_expect_no_event(&api, ev);
+    natsSubscription_Destroy(ev);
+    expect("model.versions.echo", NULL,
+           "{\"result\":\"success\",\"message\":\"<str>\",\"versions\":["
+           "{\"version\":\"v1\",\"deployed\":false}]}");
     expect_no_restarts();
     down();
 }

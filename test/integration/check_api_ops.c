@@ -39,13 +39,9 @@ down(void)
     test_api_stop(&api);
 }
 
-static void
-expect(const char *op, const char *body, const char *want)
-{
-    cJSON *r = test_api_call(&api, op, body);
-    test_json_expect(r, want);
-    cJSON_Delete(r);
-}
+#define expect(op, body, want) test_api_expect(&api, op, body, want)
+#define put_ok(name, version) test_api_put_ok(&api, name, version, NULL)
+#define vbody(version) test_api_vbody(version)
 
 static void
 put_text(const char *text)
@@ -56,22 +52,6 @@ put_text(const char *text)
                       strcmp(res, "newversion") == 0,
                   "put: %s", test_json_str(r, "message"));
     cJSON_Delete(r);
-}
-
-static void
-put_ok(const char *name, const char *version)
-{
-    char *m = test_api_manifest(name, version, NULL);
-    put_text(m);
-    free(m);
-}
-
-static const char *
-vbody(const char *version)
-{
-    static char b[256];
-    snprintf(b, sizeof(b), "{\"version\":\"%s\"}", version);
-    return b;
 }
 
 /* The next event must be manifest_unpublished for app. */
@@ -278,10 +258,9 @@ START_TEST(test_api_del_body_parse_errors)
     put_ok("echo", "v1");
     static const char *const bad[] = {"nope", "[]", "{\"version\":true}",
                                       NULL};
-    for (int i = 0; bad[i]; i++)
-        expect("model.del.echo", bad[i],
-               "{\"message\":\"<prefix>Unable to parse delete application "
-               "request: \",\"result\":\"error\"}");
+    test_api_expect_each(&api, "model.del.echo", bad,
+                         "{\"message\":\"<prefix>Unable to parse delete "
+                         "application request: \",\"result\":\"error\"}");
     no_event();
     expect("model.versions.echo", NULL,
            "{\"result\":\"success\",\"message\":\"<str>\",\"versions\":["
@@ -462,10 +441,9 @@ START_TEST(test_api_deploy_body_parse_errors)
     put_ok("echo", "v1");
     static const char *const bad[] = {"v1", "[\"v1\"]", "{\"version\":1}",
                                       NULL};
-    for (int i = 0; bad[i]; i++)
-        expect("model.deploy.echo", bad[i],
-               "{\"message\":\"<prefix>Unable to parse deploy application "
-               "request: \",\"result\":\"error\"}");
+    test_api_expect_each(&api, "model.deploy.echo", bad,
+                         "{\"message\":\"<prefix>Unable to parse deploy "
+                         "application request: \",\"result\":\"error\"}");
     no_event();
     down();
 }

@@ -127,6 +127,46 @@ test_api_call(test_api_t *t, const char *op, const char *body)
     return test_api_call_h(t, op, body, body ? strlen(body) : 0, NULL, NULL);
 }
 
+void
+test_api_expect(test_api_t *t, const char *op, const char *body,
+                const char *want)
+{
+    cJSON *r = test_api_call(t, op, body);
+    test_json_expect(r, want);
+    cJSON_Delete(r);
+}
+
+void
+test_api_expect_each(test_api_t *t, const char *op,
+                     const char *const *bodies, const char *want)
+{
+    for (int i = 0; bodies[i]; i++)
+        test_api_expect(t, op, bodies[i], want);
+}
+
+const char *
+test_api_vbody(const char *version)
+{
+    static char b[256];
+    snprintf(b, sizeof(b), "{\"version\":\"%s\"}", version);
+    return b;
+}
+
+void
+test_api_put_ok(test_api_t *t, const char *name, const char *version,
+                const char *description)
+{
+    char *m = test_api_manifest(name, version, description);
+    cJSON *r = test_api_put(t, m, NULL);
+    const char *res = test_json_str(r, "result");
+    ck_assert_msg(strcmp(res, "created") == 0 ||
+                      strcmp(res, "newversion") == 0,
+                  "put %s %s: %s", name, version ? version : "(none)",
+                  test_json_str(r, "message"));
+    cJSON_Delete(r);
+    free(m);
+}
+
 cJSON *
 test_api_put(test_api_t *t, const char *body, const char *ctype)
 {

@@ -64,6 +64,24 @@ char *test_api_request(test_api_t *t, const char *subject, const void *body,
  */
 cJSON *test_api_call(test_api_t *t, const char *op, const char *body);
 
+/* test_api_call(), then test_json_expect() of the reply against want. */
+void test_api_expect(test_api_t *t, const char *op, const char *body,
+                     const char *want);
+
+/* test_api_expect() for each of bodies (NULL terminated). */
+void test_api_expect_each(test_api_t *t, const char *op,
+                          const char *const *bodies, const char *want);
+
+/* {"version":"<version>"} in a static buffer (overwritten by each call). */
+const char *test_api_vbody(const char *version);
+
+/*
+ * Puts test_api_manifest(name, version, description) and fails the test
+ * unless it is stored (created or newversion).
+ */
+void test_api_put_ok(test_api_t *t, const char *name, const char *version,
+                     const char *description);
+
 /* model.put with an optional Content-Type header (NULL: none). */
 cJSON *test_api_put(test_api_t *t, const char *body, const char *ctype);
 
