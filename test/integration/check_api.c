@@ -255,6 +255,28 @@ START_TEST(test_api_put_invalid_name_is_refused)
 }
 END_TEST
 
+START_TEST(test_api_long_names_are_addressable)
+{
+    if (!up())
+        return;
+    /* no length limit on names (manifest.md 3.1): 300 characters */
+    char name[301];
+    memset(name, 'n', 300);
+    name[300] = '\0';
+    put_ok(name, "v1", NULL);
+    char op[400], want[800];
+    snprintf(op, sizeof(op), "model.get.%s", name);
+    snprintf(want, sizeof(want),
+             "{\"result\":\"success\",\"message\":\"Successfully fetched "
+             "application %s\",\"manifest\":\"<any>\"}", name);
+    expect(op, NULL, want);
+    snprintf(op, sizeof(op), "model.del.%s", name);
+    expect(op, NULL, "{\"result\":\"deleted\",\"message\":\"<str>\","
+                     "\"undeploy\":true}");
+    down();
+}
+END_TEST
+
 START_TEST(test_api_put_reports_the_first_validation_error)
 {
     if (!up())
@@ -877,6 +899,7 @@ api_suite(void)
     tcase_add_test(tc, test_api_put_latest_version_is_refused);
     tcase_add_test(tc, test_api_put_empty_version_is_a_version);
     tcase_add_test(tc, test_api_put_invalid_name_is_refused);
+    tcase_add_test(tc, test_api_long_names_are_addressable);
     tcase_add_test(tc, test_api_put_reports_the_first_validation_error);
     tcase_add_test(tc, test_api_put_unparsable_manifest);
     tcase_add_test(tc, test_api_put_with_missing_shared_components_says_so);
