@@ -455,6 +455,65 @@ START_TEST(test_api_request_waits_for_a_starting_reconciler)
 }
 END_TEST
 
+START_TEST(test_api_flood_every_request_is_answered)
+{
+    if (!up())
+        return;
+    put_ok("echo", "v1");
+    /* far more than ingest (1000 per lattice) and the reconciler's job
+     * queue (256) hold: each gets its reply or a "retry" error */
+    enum { FLOOD = 3000 };
+    natsInbox *inbox = NULL;
+    ck_assert_int_eq(natsInbox_Create(&inbox), NATS_OK);
+    char wildcard[128];
+    snprintf(wildcard, sizeof(wildcard), "%s.*", inbox);
+    natsSubscription *sub = NULL;
+    ck_assert_int_eq(natsConnection_SubscribeSync(&sub, api.nc, wildcard),
+                     NATS_OK);
+    ck_assert_int_eq(natsSubscription_SetPendingLimits(sub, -1, -1),
+                     NATS_OK);
+    for (int i = 0; i < FLOOD; i++) {
+        char reply[128];
+        snprintf(reply, sizeof(reply), "%s.%d", inbox, i);
+        const char *subject = i % 2 ? "wadm.api.default.model.get.echo"
+                                    : "wadm.api.default.model.versions.echo";
+        ck_assert_int_eq(natsConnection_PublishRequestString(api.nc, subject,
+                                                             reply, ""),
+                         NATS_OK);
+    }
+    ck_assert_int_eq(natsConnection_Flush(api.nc), NATS_OK);
+    int ok = 0, busy = 0;
+    for (int i = 0; i < FLOOD; i++) {
+        natsMsg *m = NULL;
+        ck_assert_msg(natsSubscription_NextMsg(&m, sub, TEST_API_WAIT_MS) ==
+                          NATS_OK,
+                      "only %d of %d requests answered", i, FLOOD);
+        cJSON *r = cJSON_ParseWithLength(natsMsg_GetData(m),
+                                         (size_t)natsMsg_GetDataLength(m));
+        ck_assert_ptr_nonnull(r);
+        if (strcmp(test_json_str(r, "result"), "success") == 0)
+            ok++;
+        else if (strncmp(test_json_str(r, "message"), "wadm-c: ", 8) == 0)
+            busy++;
+        else
+            ck_abort_msg("unexpected reply %.*s", natsMsg_GetDataLength(m),
+                         natsMsg_GetData(m));
+        cJSON_Delete(r);
+        natsMsg_Destroy(m);
+    }
+    ck_assert_int_eq(ok + busy, FLOOD);
+    ck_assert_int_gt(ok, 0);
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+    /* and the next request is served normally */
+    expect("model.versions.echo", NULL,
+           "{\"result\":\"success\",\"message\":\"<str>\",\"versions\":["
+           "{\"version\":\"v1\",\"deployed\":false}]}");
+    expect_no_restarts();
+    down();
+}
+END_TEST
+
 Suite *
 api_errors_suite(void)
 {
@@ -473,6 +532,7 @@ api_errors_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_api_reconciler_killed_with_a_request_in_flight);
     tcase_add_test(tc, test_api_request_waits_for_a_starting_reconciler);
+    tcase_add_test(tc, test_api_flood_every_request_is_answered);
     suite_add_tcase(s, tc);
     return s;
 }
