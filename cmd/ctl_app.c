@@ -23,7 +23,7 @@
 
 /* Flags shared with wadm: ours -> the cfg option of the same meaning. */
 static const struct {
-    const char *flag;   /* long flag without "--" */
+    const char *flag;   /* long flag without "--" ("" for none) */
     char short_flag;
     const char *option; /* cfg option name */
 } ctl_app_cfg_flags[] = {
@@ -32,7 +32,7 @@ static const struct {
     {"nats-seed", 0, "nats-seed"},
     {"nats-jwt", 0, "nats-jwt"},
     {"nats-tls-ca-file", 0, "nats-tls-ca-file"},
-    {"domain", 'd', "domain"},
+    {"", 'd', "domain"}, /* -d only, as wadm has it */
     {"api-prefix", 0, "api-prefix"},
 };
 
@@ -205,8 +205,7 @@ ctl_app_options(ctl_app_t *a, int argc, char **argv, char **pos, int *npos)
             name[0] = '\0';
             for (size_t f = 0; f < CTL_APP_NFLAGS; f++)
                 if (ctl_app_cfg_flags[f].short_flag == arg[1])
-                    snprintf(name, sizeof(name), "%s",
-                             ctl_app_cfg_flags[f].flag);
+                    snprintf(name, sizeof(name), "-%c", arg[1]);
             if (arg[1] == 'o')
                 snprintf(name, sizeof(name), "output");
         } else {
@@ -233,9 +232,13 @@ ctl_app_options(ctl_app_t *a, int argc, char **argv, char **pos, int *npos)
                 return ctl_app_usage("bad --wait-timeout-s \"%s\"", val);
         } else {
             const char *option = NULL;
-            for (size_t f = 0; f < CTL_APP_NFLAGS; f++)
-                if (name[0] && strcmp(ctl_app_cfg_flags[f].flag, name) == 0)
+            for (size_t f = 0; f < CTL_APP_NFLAGS; f++) {
+                bool is_short = name[0] == '-' &&
+                                ctl_app_cfg_flags[f].short_flag == name[1];
+                if (is_short || (name[0] && strcmp(ctl_app_cfg_flags[f].flag,
+                                                   name) == 0))
                     option = ctl_app_cfg_flags[f].option;
+            }
             if (option == NULL)
                 return ctl_app_usage("unknown option \"%s\"", arg);
             char *err = NULL;

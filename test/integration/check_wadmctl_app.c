@@ -407,6 +407,13 @@ START_TEST(test_wadmctl_app_error_exits)
     ck_assert_int_eq(ctl(NULL, NULL, "--timeout-ms 0 list"), 2);
     ck_assert_int_eq(ctl(NULL, NULL, "--wait list"), 2);
     ck_assert_int_eq(ctl(NULL, NULL, "--nats-seed x list"), 2);
+    ck_assert_int_eq(ctl(NULL, NULL, "--domain x list"), 2);
+    ck_assert_int_eq(ctl(NULL, &err, "--nats-creds-file /nonexistent list"),
+                     2);
+    ck_assert_ptr_nonnull(strstr(err, "--nats-creds-file"));
+    free(err);
+    /* -d is wadm's JetStream domain: accepted */
+    ck_assert_int_eq(ctl(NULL, NULL, "-d hub list"), 0);
     ck_assert_int_eq(ctl(NULL, &err, "put /nonexistent/file.yaml"), 2);
     ck_assert_ptr_nonnull(strstr(err, "cannot read /nonexistent/file.yaml"));
     free(err);
