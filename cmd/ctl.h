@@ -25,6 +25,7 @@ typedef struct ctl_verb {
 } ctl_verb_t;
 
 int ctl_validate_main(int argc, char **argv);
+int ctl_app_main(int argc, char **argv);
 
 /*
  * Reads all of path ("-" is stdin) into a NUL-terminated buffer the caller

@@ -11,6 +11,10 @@
 #include "cmd/ctl.h"
 
 static const ctl_verb_t ctl_verbs[] = {
+    {"app", "[OPTIONS] <list|get|put|deploy|undeploy|delete|versions|"
+            "status> [ARGS]",
+     "manage applications through wadm's NATS API (like wash app)",
+     ctl_app_main},
     {"validate", "[-o text|json] FILE...",
      "check manifests locally (like wash app validate); - reads stdin",
      ctl_validate_main},

@@ -9,7 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define API_TOKEN_MAX 256
+/*
+ * Room for any token NATS can deliver: a subject travels in a protocol
+ * line of at most max_control_line bytes (4096 by default). Application
+ * names have no length limit of their own (manifest.md 3.1).
+ */
+#define API_TOKEN_MAX 4096
 
 /* API operations (spec/api.md 2.2), also carried in API_REQ.op. */
 enum api_op {

@@ -181,7 +181,7 @@ nc_literal_or_file(const char *v, bool is_seed)
 }
 
 static int
-nc_write_creds(nc_t *nc, const cfg_t *cfg, char **err)
+nc_write_creds(const cfg_t *cfg, const char *name, char **path, char **err)
 {
     char *jwt = nc_literal_or_file(cfg->nats_jwt, false);
     char *seed = nc_literal_or_file(cfg->nats_seed, true);
@@ -192,14 +192,12 @@ nc_write_creds(nc_t *nc, const cfg_t *cfg, char **err)
         free(seed);
         return ERR_CONFIG;
     }
-    nc->creds_tmp = xasprintf("%s/.creds-%s-%ld", cfg->run_dir, nc->name,
-                              (long)getpid());
-    int fd = open(nc->creds_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0600);
+    *path = xasprintf("%s/.creds-%s-%ld", cfg->run_dir, name, (long)getpid());
+    int fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int rc = 0;
     if (fd < 0) {
-        *err = xasprintf("cannot write credentials to \"%s\": %s",
-                         nc->creds_tmp, strerror(errno));
+        *err = xasprintf("cannot write credentials to \"%s\": %s", *path,
+                         strerror(errno));
         rc = ERR_CONFIG;
     } else {
         dprintf(fd, "-----BEGIN NATS USER JWT-----\n%s\n"
@@ -213,6 +211,52 @@ nc_write_creds(nc_t *nc, const cfg_t *cfg, char **err)
     free(jwt);
     free(seed);
     return rc;
+}
+
+int
+nc_options_new(const cfg_t *cfg, const char *name, natsOptions **out,
+               char **creds_tmp, char **err)
+{
+    *out = NULL;
+    *creds_tmp = NULL;
+    *err = NULL;
+    natsOptions *opts = NULL;
+    char *url = nc_url_normalize(cfg->nats_server);
+    char conn_name[128];
+    snprintf(conn_name, sizeof(conn_name), "wadm-c %s", name);
+    natsStatus s = natsOptions_Create(&opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(opts, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(opts, conn_name);
+    if (s == NATS_OK && cfg->nats_creds_file)
+        s = natsOptions_SetUserCredentialsFromFiles(
+            opts, cfg->nats_creds_file, NULL);
+    if (s == NATS_OK && cfg->nats_seed && cfg->nats_jwt) {
+        int rc = nc_write_creds(cfg, name, creds_tmp, err);
+        if (rc != 0) {
+            free(url);
+            natsOptions_Destroy(opts);
+            return rc;
+        }
+        s = natsOptions_SetUserCredentialsFromFiles(opts, *creds_tmp, NULL);
+    }
+    if (s == NATS_OK && cfg->nats_tls_ca_file) {
+        s = natsOptions_LoadCATrustedCertificates(opts,
+                                                  cfg->nats_tls_ca_file);
+        if (s == NATS_OK)
+            s = natsOptions_SetSecure(opts, true);
+    }
+    if (s != NATS_OK) {
+        *err = xasprintf("NATS options for \"%s\": %s", url,
+                         natsStatus_GetText(s));
+        free(url);
+        natsOptions_Destroy(opts);
+        return ERR_CONFIG;
+    }
+    free(url);
+    *out = opts;
+    return 0;
 }
 
 int
@@ -230,16 +274,13 @@ nc_open(const cfg_t *cfg, const char *name, struct ev_loop *loop,
     pthread_cond_init(&nc->cv, NULL);
     nc->events = q_new(loop, 1024, 1u << 20, nc_on_event, nc);
 
+    int rc = nc_options_new(cfg, nc->name, &nc->opts, &nc->creds_tmp, err);
+    if (rc != 0) {
+        nc_close(nc);
+        return rc;
+    }
     char *url = nc_url_normalize(cfg->nats_server);
-    char conn_name[128];
-    snprintf(conn_name, sizeof(conn_name), "wadm-c %s", name);
-    natsStatus s = natsOptions_Create(&nc->opts);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(nc->opts, url);
-    if (s == NATS_OK)
-        s = natsOptions_SetName(nc->opts, conn_name);
-    if (s == NATS_OK)
-        s = natsOptions_SetMaxReconnect(nc->opts, -1);
+    natsStatus s = natsOptions_SetMaxReconnect(nc->opts, -1);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectWait(nc->opts, 1000);
     if (s == NATS_OK)
@@ -259,25 +300,6 @@ nc_open(const cfg_t *cfg, const char *name, struct ev_loop *loop,
         s = natsOptions_SetErrorHandler(nc->opts, nc_cb_error, nc);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectBufSize(nc->opts, 32 * 1024 * 1024);
-    if (s == NATS_OK && cfg->nats_creds_file)
-        s = natsOptions_SetUserCredentialsFromFiles(
-            nc->opts, cfg->nats_creds_file, NULL);
-    if (s == NATS_OK && cfg->nats_seed && cfg->nats_jwt) {
-        int rc = nc_write_creds(nc, cfg, err);
-        if (rc != 0) {
-            free(url);
-            nc_close(nc);
-            return rc;
-        }
-        s = natsOptions_SetUserCredentialsFromFiles(nc->opts, nc->creds_tmp,
-                                                    NULL);
-    }
-    if (s == NATS_OK && cfg->nats_tls_ca_file) {
-        s = natsOptions_LoadCATrustedCertificates(nc->opts,
-                                                  cfg->nats_tls_ca_file);
-        if (s == NATS_OK)
-            s = natsOptions_SetSecure(nc->opts, true);
-    }
     if (s != NATS_OK) {
         *err = xasprintf("NATS options for \"%s\": %s", url,
                          natsStatus_GetText(s));

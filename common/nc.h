@@ -39,6 +39,18 @@ typedef void (*nc_state_cb)(nc_t *nc, int state, void *arg);
 int nc_open(const cfg_t *cfg, const char *name, struct ev_loop *loop,
             nc_state_cb on_state, void *arg, nc_t **out, char **err);
 
+/*
+ * The options every wadm-c connection shares, from cfg: URL, connection
+ * name "wadm-c <name>", credentials (creds file; seed + JWT through a
+ * chained creds file written to cfg->run_dir, whose path goes to
+ * *creds_tmp for the caller to unlink and free), TLS CA. No reconnect
+ * policy and no callbacks: nc_open() adds the workers' own, wadmctl
+ * connects once. Returns 0 and *out (natsOptions_Destroy), or ERR_CONFIG
+ * with *err (caller frees).
+ */
+int nc_options_new(const cfg_t *cfg, const char *name, natsOptions **out,
+                   char **creds_tmp, char **err);
+
 /* Drains nothing: closes at once, waits for nats.c's threads. NULL ok. */
 void nc_close(nc_t *nc);
 

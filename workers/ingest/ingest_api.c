@@ -81,14 +81,27 @@ ingest_api_status(ingest_t *in, proto_kv_t *lines)
 }
 
 static void
-ingest_api_publish(ingest_t *in, const char *reply, const void *data,
+ingest_api_publish(ingest_t *in, const char *reply, int op, const void *data,
                    size_t len)
 {
     ingest_api_count(in, data, len);
     if (reply == NULL || reply[0] == '\0')
         return;
-    natsStatus s = natsConnection_Publish(nc_conn(in->nc), reply, data,
-                                          (int)len);
+    natsConnection *conn = nc_conn(in->nc);
+    natsStatus s = natsConnection_Publish(conn, reply, data, (int)len);
+    if (s == NATS_MAX_PAYLOAD) {
+        /* a reply the server refuses would leave the client waiting for
+         * its timeout: say why instead (a list of very large manifests) */
+        char msg[256];
+        snprintf(msg, sizeof(msg), "wadm-c: the reply (%zu bytes) is larger "
+                 "than the NATS maximum payload (%lld bytes)", len,
+                 (long long)natsConnection_GetMaxPayload(conn));
+        log_msg(LL_WARN, "API reply to \"%s\" not sent: %zu bytes is over "
+                "the NATS maximum payload", reply, len);
+        char *body = ingest_api_error_json(op, msg);
+        s = natsConnection_Publish(conn, reply, body, (int)strlen(body));
+        cJSON_free(body);
+    }
     if (s != NATS_OK)
         log_msg(LL_WARN, "publishing an API reply to \"%s\" failed: %s",
                 reply, natsStatus_GetText(s));
@@ -99,7 +112,7 @@ ingest_api_reply_error(ingest_t *in, const char *reply, int op,
                        const char *message)
 {
     char *body = ingest_api_error_json(op, message);
-    ingest_api_publish(in, reply, body, strlen(body));
+    ingest_api_publish(in, reply, op, body, strlen(body));
     cJSON_free(body);
 }
 
@@ -141,6 +154,17 @@ ingest_req_fail(ingest_t *in, ingest_req_t *r, const char *message)
     ingest_req_free(r);
 }
 
+/*
+ * Whether op only reads: such a request can be sent again to a restarted
+ * reconciler without any risk of doing it twice.
+ */
+static bool
+ingest_op_is_read_only(int op)
+{
+    return op == API_OP_GET || op == API_OP_LIST || op == API_OP_LIST_OLD ||
+           op == API_OP_VERSIONS || op == API_OP_STATUS;
+}
+
 /* Sends r to the lattice's reconciler if it is connected. */
 static void
 ingest_req_send(ingest_t *in, ingest_req_t *r)
@@ -150,6 +174,8 @@ ingest_req_send(ingest_t *in, ingest_req_t *r)
     int rc = proto_send(r->lat->rec, PROTO_MSG_API_REQ, r->body);
     if (rc == 0) {
         r->is_sent = true;
+        if (ingest_op_is_read_only(r->op))
+            return; /* kept for a resend if the reconciler dies */
         proto_body_free(&proto_api_req_desc, r->body);
         r->body = NULL;
         return;
@@ -304,7 +330,8 @@ ingest_api_on_reply(ingest_t *in, proto_api_rep_t *rep)
     ingest_req_t *r = map_get(&in->reqs, key);
     if (r == NULL)
         return; /* answered already (timed out) */
-    ingest_api_publish(in, r->reply, rep->body.data, rep->body.len);
+    ingest_api_publish(in, r->reply, r->op, rep->body.data,
+                       rep->body.len);
     in->api_replies_total++;
     ingest_req_unlink(in, r);
     ingest_req_free(r);
@@ -327,6 +354,12 @@ ingest_api_rec_down(ingest_t *in, ingest_lat_t *lat)
         next = r->next;
         if (r->lat != lat || !r->is_sent)
             continue;
+        if (r->body != NULL) {
+            /* read-only: it waits for the restarted reconciler (or its
+             * deadline) instead of failing */
+            r->is_sent = false;
+            continue;
+        }
         char msg[256];
         snprintf(msg, sizeof(msg), "wadm-c: the reconciler of lattice %s "
                  "stopped while handling the request; it may or may not have "
