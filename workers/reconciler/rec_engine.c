@@ -260,6 +260,12 @@ rec_app_status_json(const rec_app_t *a, uint64_t now_ms)
 static void
 rec_app_publish(rec_engine_t *e, rec_app_t *a, uint64_t now_ms)
 {
+    /* a lattice that never had a host has no status yet, as upstream
+     * (which does not even manage it): clients show "waiting" */
+    if (map_count(&e->state.hosts) > 0)
+        e->has_seen_hosts = true;
+    if (!e->has_seen_hosts)
+        return;
     char *doc = rec_app_status_json(a, now_ms);
     if (a->last_status && strcmp(a->last_status, doc) == 0) {
         free(doc);

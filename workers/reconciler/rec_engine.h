@@ -73,6 +73,7 @@ struct rec_engine {
     map_t pending;          /* key -> rec_pending_t (dedup) */
     map_t pending_ids;      /* id (decimal) -> rec_pending_t */
     bool is_ready;          /* initial inventory done: scalers may act */
+    bool has_seen_hosts;    /* statuses are published from then on */
     size_t inventory_left;  /* host.get replies awaited at start */
     bool is_pass_wanted;
     uint64_t full_pass_at_ms;
