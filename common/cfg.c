@@ -112,7 +112,8 @@ static const cfg_entry_t cfg_table[] = {
     OPT("http-admin", 0, false, "WADM_HTTP_ADMIN", CFG_STR, NULL, false, true,
         0, 0, "ip:port of the HTTP health and metrics endpoint", "ADDR",
         http_admin),
-    OPT("log-level", 0, false, "RUST_LOG", CFG_STR, "info", false, true, 0, 0,
+    OPT("log-level", 0, false, "RUST_LOG", CFG_STR, "info", false, false, 0,
+        0,
         "Log level: debug, info, warn, error (RUST_LOG syntax)", "LEVEL",
         log_level),
     /* wadm-c options */
@@ -170,6 +171,20 @@ static const cfg_entry_t cfg_table[] = {
     OPT("replicas", 0, false, "WADM_REPLICAS", CFG_U64, "1", false, false, 1,
         5, "Replicas of buckets and streams wadm creates (existing ones are "
         "used as they are); 3 on a 3-node NATS cluster", "N", replicas),
+    OPT("lattices", 0, false, "WADM_LATTICES", CFG_STR, NULL, false, false, 0,
+        0, "Serve only these lattices (comma-separated); default: all",
+        "LIST", lattices),
+    OPT("lease-ttl-ms", 0, false, "WADM_LEASE_TTL_MS", CFG_U64, "10000",
+        false, false, 1000, 3600000,
+        "How long a lattice's owner may be silent before another wadm "
+        "instance takes the lattice over", "MS", lease_ttl_ms),
+    OPT("lease-renew-ms", 0, false, "WADM_LEASE_RENEW_MS", CFG_U64, "2000",
+        false, false, 100, 600000,
+        "How often an owner renews its lease (and others look at it)", "MS",
+        lease_renew_ms),
+    OPT("lease-bucket-name", 0, false, "WADM_LEASE_BUCKET_NAME", CFG_STR,
+        "wadmc_leases", false, false, 0, 0,
+        "KV bucket holding the lattice leases", "NAME", lease_bucket),
     OPT("max-lattices", 0, false, "WADM_MAX_LATTICES", CFG_U64, "256", false,
         false, 1, 4096, "Most lattices (reconciler processes) served", "N",
         max_lattices),
@@ -437,6 +452,23 @@ cfg_finish(cfg_t *c, char **err)
                          c->nats_tls_ca_file);
         return ERR_CONFIG;
     }
+    if (c->lease_renew_ms * 2 > c->lease_ttl_ms) {
+        *err = xstrdup("--lease-renew-ms must be at most half of "
+                       "--lease-ttl-ms");
+        return ERR_CONFIG;
+    }
+    if (c->lattices && c->lattices[0]) {
+        for (const char *p = c->lattices; *p; p++) {
+            unsigned char ch = (unsigned char)*p;
+            if (ch <= 0x20 || ch == '.' || ch == '*' || ch == '>') {
+                *err = xasprintf("invalid value \"%s\" for --lattices "
+                                 "(WADM_LATTICES): lattice ids are "
+                                 "comma-separated NATS tokens",
+                                 c->lattices);
+                return ERR_CONFIG;
+            }
+        }
+    }
     if (c->backoff_base_ms > c->backoff_max_ms) {
         *err = xstrdup("--backoff-base-ms must not exceed --backoff-max-ms");
         return ERR_CONFIG;
@@ -483,6 +515,10 @@ cfg_parse(cfg_t *c, int argc, char **argv, char **err)
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             cfg_print_help(stdout, argv[0]);
+            return 1;
+        }
+        if (strcmp(a, "--help-markdown") == 0) {
+            cfg_print_markdown(stdout);
             return 1;
         }
         if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
@@ -563,4 +599,48 @@ cfg_print_help(FILE *f, const char *prog)
     }
     fprintf(f, "  -h, --help\n          Print help\n"
                "  -V, --version\n          Print version\n");
+}
+
+void
+cfg_print_markdown(FILE *f)
+{
+    fprintf(f, "| flag | environment | default | meaning |\n"
+               "|---|---|---|---|\n");
+    for (size_t i = 0; i < CFG_N; i++) {
+        const cfg_option_t *o = &cfg_table[i].opt;
+        char flag[128];
+        if (o->is_short_only)
+            snprintf(flag, sizeof(flag), "`-%c`", o->short_flag);
+        else if (o->short_flag)
+            snprintf(flag, sizeof(flag), "`-%c`, `--%s`", o->short_flag,
+                     o->name);
+        else
+            snprintf(flag, sizeof(flag), "`--%s`", o->name);
+        const char *def = o->def == NULL        ? "none"
+                          : o->type != CFG_BOOL ? o->def
+                          : strcmp(o->def, "true") == 0 ? "on"
+                                                        : "off";
+        fprintf(f, "| %s%s | `%s` | %s | %s%s |\n", flag,
+                o->is_hidden ? " (hidden)" : "", o->env, def, o->help,
+                o->is_upstream ? "" : " (wadm-c)");
+    }
+}
+
+bool
+cfg_lattice_allowed(const cfg_t *c, const char *lattice)
+{
+    if (c->lattices == NULL || c->lattices[0] == '\0')
+        return true;
+    size_t n = strlen(lattice);
+    const char *p = c->lattices;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, lattice, n) == 0)
+            return true;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return false;
 }

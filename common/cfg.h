@@ -62,6 +62,10 @@ typedef struct cfg {
     uint64_t api_timeout_ms;
     uint64_t max_lattices;
     uint64_t replicas;
+    uint64_t lease_ttl_ms;
+    uint64_t lease_renew_ms;
+    char *lease_bucket;
+    char *lattices;          /* comma-separated allow list, NULL: all */
 } cfg_t;
 
 enum cfg_type {
@@ -115,5 +119,14 @@ char *cfg_get_text(const cfg_t *c, const char *name);
 
 /* Prints --help text. */
 void cfg_print_help(FILE *f, const char *prog);
+
+/* Prints the option table as Markdown (README.md's flag table). */
+void cfg_print_markdown(FILE *f);
+
+/*
+ * Whether lattice may be served by this instance (--lattices allow list;
+ * every lattice when it is not set).
+ */
+bool cfg_lattice_allowed(const cfg_t *c, const char *lattice);
 
 #endif

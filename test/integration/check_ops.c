@@ -412,6 +412,46 @@ START_TEST(test_ops_dockerfile_builds_with_the_readme_steps)
 }
 END_TEST
 
+START_TEST(test_ops_readme_flag_table_matches_the_binary)
+{
+    if (test_wadm_bin() == NULL) {
+        test_skip("%s: build/wadm missing", __func__);
+        return;
+    }
+    char *out = test_write_temp("", 0, ".md");
+    ck_assert_int_eq(test_sh("'%s' --help-markdown > '%s'", test_wadm_bin(),
+                             out),
+                     0);
+    char *table = test_read_file(out, NULL);
+    char *readme = test_read_file("README.md", NULL);
+    ck_assert_ptr_nonnull(readme);
+    char *begin = strstr(readme, "<!-- flags:begin");
+    ck_assert_ptr_nonnull(begin);
+    begin = strchr(begin, '\n') + 1;
+    char *end = strstr(begin, "<!-- flags:end -->");
+    ck_assert_ptr_nonnull(end);
+    *end = '\0';
+    ck_assert_str_eq(begin, table);
+    /* and --help shows every option that is not hidden */
+    ck_assert_int_eq(test_sh("'%s' --help > '%s'", test_wadm_bin(), out), 0);
+    char *help = test_read_file(out, NULL);
+    for (char *line = strtok(table, "\n"); line; line = strtok(NULL, "\n")) {
+        char *flag = strstr(line, "`--");
+        if (flag == NULL || strstr(line, "(hidden)"))
+            continue;
+        char name[128];
+        if (sscanf(flag + 1, "%127[^`]", name) == 1)
+            ck_assert_msg(strstr(help, name) != NULL, "%s not in --help",
+                          name);
+    }
+    unlink(out);
+    free(out);
+    free(help);
+    free(table);
+    free(readme);
+}
+END_TEST
+
 Suite *
 ops_suite(void)
 {
@@ -431,6 +471,7 @@ ops_suite(void)
     tcase_add_test(files, test_ops_systemd_unit_verifies);
     tcase_add_test(files, test_ops_k8s_manifests_parse_as_yaml);
     tcase_add_test(files, test_ops_dockerfile_builds_with_the_readme_steps);
+    tcase_add_test(files, test_ops_readme_flag_table_matches_the_binary);
     suite_add_tcase(s, files);
     return s;
 }
