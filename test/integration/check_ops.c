@@ -339,6 +339,87 @@ START_TEST(test_ops_wadm_user_and_consumer_user_least_privilege)
 }
 END_TEST
 
+START_TEST(test_ops_single_lattice_user_manages_only_its_lattice)
+{
+    if (!have_bins(__func__))
+        return;
+    const char *hs = getenv("HOSTSIM_BIN");
+    if (access("deploy/nats-server-one-lattice.conf", R_OK) != 0 ||
+        hs == NULL || access(hs, X_OK) != 0) {
+        test_skip("%s: the config or HOSTSIM_BIN is missing", __func__);
+        return;
+    }
+    char *args[] = {"-c", "deploy/nats-server-one-lattice.conf", NULL};
+    ck_assert_int_eq(test_nats_start_env(&nats, args, perm_env), 0);
+    char url[256];
+    snprintf(url, sizeof(url), "nats://wadm-east:wadm-secret@127.0.0.1:%d",
+             nats.port);
+    char *extra[] = {"--lattices", "east", NULL};
+    ck_assert_int_eq(test_wadm_start(&wadm, url, extra), 0);
+    char hurl[256], hlog[512];
+    snprintf(hurl, sizeof(hurl), "nats://host:host-secret@127.0.0.1:%d",
+             nats.port);
+    snprintf(hlog, sizeof(hlog), "%s/hostsim.log", wadm.run_dir);
+    char *hargv[] = {(char *)hs, "--nats", hurl, "--lattice", "east",
+                     "--hosts", "1", "--heartbeat-ms", "1000", NULL};
+    test_proc_t host;
+    ck_assert_int_eq(test_proc_start(&host, hargv, NULL, hlog), 0);
+    natsConnection *app = connect_as("app", "app-secret", nats.port);
+    ck_assert_ptr_nonnull(app);
+    const char *man =
+        "apiVersion: core.oam.dev/v1beta1\nkind: Application\n"
+        "metadata:\n  name: east-app\n  annotations:\n    version: v1\n"
+        "spec:\n  components:\n    - name: echo\n      type: component\n"
+        "      properties:\n        image: ghcr.io/example/echo:1\n"
+        "      traits:\n        - type: spreadscaler\n"
+        "          properties:\n            instances: 1\n";
+    natsMsg *reply = NULL;
+    ck_assert_int_eq(natsConnection_RequestString(
+                         &reply, app, "wadm.api.east.model.put", man, 10000),
+                     NATS_OK);
+    natsMsg_Destroy(reply);
+    bool deployed = false;
+    uint64_t deadline = test_now_ms() + 20000;
+    while (!deployed && test_now_ms() < deadline) {
+        reply = NULL;
+        if (natsConnection_RequestString(
+                &reply, app, "wadm.api.east.model.deploy.east-app", "",
+                5000) == NATS_OK)
+            natsMsg_Destroy(reply);
+        reply = NULL;
+        if (natsConnection_RequestString(
+                &reply, app, "wadm.api.east.model.status.east-app", "",
+                5000) == NATS_OK) {
+            deployed = strstr(natsMsg_GetData(reply),
+                              "\"status\":{\"type\":\"deployed\"}") != NULL;
+            natsMsg_Destroy(reply);
+        }
+        if (!deployed)
+            test_pause_ms(300);
+    }
+    ck_assert_msg(deployed, "east-app not deployed; see %s", wadm.log_path);
+    /* another lattice is not this instance's business: nobody answers */
+    reply = NULL;
+    natsStatus st = natsConnection_RequestString(
+        &reply, app, "wadm.api.west.model.list", "", 1000);
+    ck_assert_int_ne(st, NATS_OK);
+    natsMsg_Destroy(reply);
+    natsConnection_Destroy(app);
+    char *d = test_wadm_dump(&wadm);
+    ck_assert_ptr_null(strstr(d, "# worker rec.west"));
+    ck_assert_int_eq(test_dump_num(d, "worker ingest.0",
+                                   "nats_async_errors_total"),
+                     0);
+    ck_assert_int_eq(test_dump_num(d, "worker dispatch.0",
+                                   "nats_async_errors_total"),
+                     0);
+    free(d);
+    test_proc_stop(&host, 5000);
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
 /* ---- deployment files ------------------------------------------------------ */
 
 START_TEST(test_ops_systemd_unit_verifies)
@@ -465,6 +546,7 @@ ops_suite(void)
     TCase *perm = tcase_create("permissions");
     tcase_set_timeout(perm, 90);
     tcase_add_test(perm, test_ops_wadm_user_and_consumer_user_least_privilege);
+    tcase_add_test(perm, test_ops_single_lattice_user_manages_only_its_lattice);
     suite_add_tcase(s, perm);
     TCase *files = tcase_create("files");
     tcase_set_timeout(files, 30);

@@ -97,8 +97,8 @@ typedef struct ingest {
     nc_t *nc;
     q_t *inq;
     job_runner_t *jobs;
-    natsSubscription *evt_sub;  /* host_started, for discovery */
-    natsSubscription *api_sub;
+    natsSubscription **subs;    /* API and host_started (discovery) */
+    size_t nsubs;
     bool is_js_ready;           /* streams and buckets ensured */
     bool is_js_setup_queued;
     ev_timer disc_timer;        /* periodic discovery from the stream */

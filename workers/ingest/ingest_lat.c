@@ -34,7 +34,8 @@ ingest_lat_get(ingest_t *in, const char *name, bool create)
     ingest_lat_t *lat = map_get(&in->lattices, name);
     if (lat != NULL || !create)
         return lat;
-    if (!ingest_lat_valid(name)) {
+    if (!ingest_lat_valid(name) ||
+        !cfg_lattice_allowed(wk_cfg(in->w), name)) {
         in->lattices_refused_total++;
         return NULL;
     }

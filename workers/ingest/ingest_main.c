@@ -24,13 +24,10 @@ static ingest_t ingest_g;
 
 /* nats.c thread: hand the message to the loop or drop it. */
 static void
-ingest_on_nats_msg(natsConnection *conn, natsSubscription *sub,
-                   natsMsg *msg, void *closure)
+ingest_push(ingest_t *in, int kind, natsMsg *msg)
 {
-    (void)conn;
-    ingest_t *in = closure;
     ingest_item_t *it = xmalloc(sizeof(*it));
-    it->kind = sub == in->api_sub ? INGEST_ITEM_API : INGEST_ITEM_DISCOVER;
+    it->kind = kind;
     it->msg = msg;
     it->lat = NULL;
     if (q_push(in->inq, it, (size_t)natsMsg_GetDataLength(msg) + 256) != 0) {
@@ -38,6 +35,24 @@ ingest_on_nats_msg(natsConnection *conn, natsSubscription *sub,
         natsMsg_Destroy(msg);
         free(it);
     }
+}
+
+static void
+ingest_on_api_msg(natsConnection *conn, natsSubscription *sub, natsMsg *msg,
+                  void *closure)
+{
+    (void)conn;
+    (void)sub;
+    ingest_push(closure, INGEST_ITEM_API, msg);
+}
+
+static void
+ingest_on_evt_msg(natsConnection *conn, natsSubscription *sub, natsMsg *msg,
+                  void *closure)
+{
+    (void)conn;
+    (void)sub;
+    ingest_push(closure, INGEST_ITEM_DISCOVER, msg);
 }
 
 static void
@@ -66,35 +81,62 @@ ingest_drop_item(void *item)
 }
 
 static int
+ingest_sub_add(ingest_t *in, const char *subject, bool is_api)
+{
+    natsConnection *conn = nc_conn(in->nc);
+    natsSubscription *sub = NULL;
+    natsStatus s =
+        is_api ? natsConnection_QueueSubscribe(&sub, conn, subject,
+                                               "wadm_server",
+                                               ingest_on_api_msg, in)
+               : natsConnection_Subscribe(&sub, conn, subject,
+                                          ingest_on_evt_msg, in);
+    if (s == NATS_OK)
+        s = natsSubscription_SetPendingLimits(sub, is_api ? 100000 : 1000000,
+                                              256 * 1024 * 1024);
+    if (s != NATS_OK) {
+        log_msg(LL_ERROR, "subscribing to \"%s\" failed: %s", subject,
+                natsStatus_GetText(s));
+        natsSubscription_Destroy(sub);
+        return ERR_NATS;
+    }
+    in->subs = xrealloc(in->subs, (in->nsubs + 1) * sizeof(*in->subs));
+    in->subs[in->nsubs++] = sub;
+    log_msg(LL_INFO, "subscribed to \"%s\"%s", subject,
+            is_api ? " (queue wadm_server)" : "");
+    return 0;
+}
+
+/*
+ * The API and discovery subscriptions: for every lattice, or with
+ * --lattices only for those, so that a user allowed only
+ * wadm.api.<lattice>.> can run this instance.
+ */
+static int
 ingest_subscribe(ingest_t *in)
 {
     const cfg_t *cfg = wk_cfg(in->w);
-    natsConnection *conn = nc_conn(in->nc);
-    char evt_subj[256], api_subj[512];
-    snprintf(evt_subj, sizeof(evt_subj), "%swasmbus.evt.*.host_started",
-             cfg->is_multitenant ? "*." : "");
-    snprintf(api_subj, sizeof(api_subj), "%s%s.>",
-             cfg->is_multitenant ? "*." : "", cfg->api_prefix);
-    natsStatus s = natsConnection_Subscribe(&in->evt_sub, conn, evt_subj,
-                                            ingest_on_nats_msg, in);
-    if (s == NATS_OK)
-        s = natsConnection_QueueSubscribe(&in->api_sub, conn, api_subj,
-                                          "wadm_server", ingest_on_nats_msg,
-                                          in);
-    if (s == NATS_OK)
-        s = natsSubscription_SetPendingLimits(in->evt_sub, 1000000,
-                                              512 * 1024 * 1024);
-    if (s == NATS_OK)
-        s = natsSubscription_SetPendingLimits(in->api_sub, 100000,
-                                              256 * 1024 * 1024);
-    if (s != NATS_OK) {
-        log_msg(LL_ERROR, "subscribing to \"%s\" and \"%s\" failed: %s",
-                evt_subj, api_subj, natsStatus_GetText(s));
-        return ERR_NATS;
+    const char *mt = cfg->is_multitenant ? "*." : "";
+    char subj[1024];
+    if (cfg->lattices == NULL || cfg->lattices[0] == '\0') {
+        snprintf(subj, sizeof(subj), "%swasmbus.evt.*.host_started", mt);
+        if (ingest_sub_add(in, subj, false) != 0)
+            return ERR_NATS;
+        snprintf(subj, sizeof(subj), "%s%s.>", mt, cfg->api_prefix);
+        return ingest_sub_add(in, subj, true);
     }
-    log_msg(LL_INFO, "subscribed to \"%s\" and \"%s\" (queue wadm_server)",
-            evt_subj, api_subj);
-    return 0;
+    char *list = xstrdup(cfg->lattices);
+    int rc = 0;
+    for (char *save = NULL, *l = strtok_r(list, ",", &save); l && rc == 0;
+         l = strtok_r(NULL, ",", &save)) {
+        snprintf(subj, sizeof(subj), "%swasmbus.evt.%s.host_started", mt, l);
+        rc = ingest_sub_add(in, subj, false);
+        snprintf(subj, sizeof(subj), "%s%s.%s.>", mt, cfg->api_prefix, l);
+        if (rc == 0)
+            rc = ingest_sub_add(in, subj, true);
+    }
+    free(list);
+    return rc;
 }
 
 static void
@@ -103,7 +145,7 @@ ingest_on_nats_state(nc_t *nc, int state, void *arg)
     (void)nc;
     ingest_t *in = arg;
     if (state == NC_CONNECTED) {
-        if (in->evt_sub == NULL && ingest_subscribe(in) != 0)
+        if (in->nsubs == 0 && ingest_subscribe(in) != 0)
             wk_exit(in->w, 1);
         if (!in->is_discovery_done)
             ingest_disc_start(in);
@@ -139,10 +181,8 @@ static void
 ingest_stop(wk_t *w)
 {
     ingest_t *in = wk_ctx(w);
-    if (in->evt_sub)
-        natsSubscription_Unsubscribe(in->evt_sub);
-    if (in->api_sub)
-        natsSubscription_Unsubscribe(in->api_sub);
+    for (size_t i = 0; i < in->nsubs; i++)
+        natsSubscription_Unsubscribe(in->subs[i]);
     ingest_api_stop(in);
     if (ev_is_active(&in->disc_timer))
         ev_timer_stop(wk_loop(w), &in->disc_timer);
@@ -151,8 +191,9 @@ ingest_stop(wk_t *w)
     job_runner_free(in->jobs);
     for (map_entry_t *e = map_first(&in->lattices); e; e = e->next)
         ingest_evt_lat_destroy(e->val);
-    natsSubscription_Destroy(in->evt_sub);
-    natsSubscription_Destroy(in->api_sub);
+    for (size_t i = 0; i < in->nsubs; i++)
+        natsSubscription_Destroy(in->subs[i]);
+    free(in->subs);
     nc_close(in->nc);
     q_free(in->inq, ingest_drop_item);
     map_destroy(&in->lattices, ingest_lat_free);
