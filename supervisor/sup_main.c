@@ -22,6 +22,7 @@
 #include "common/clk.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/uid.h"
 #include "common/xalloc.h"
 #include "proto/proto_chan.h"
 #include "supervisor/sup.h"
@@ -259,6 +260,14 @@ sup_main(cfg_t *cfg)
             "dev",
 #endif
             (long)getpid(), cfg->run_dir);
+    /* the instance's id names it in lattice leases: random unless given */
+    if (cfg->host_id == NULL || cfg->host_id[0] == '\0') {
+        char id[UID_UUID_LEN + 1], *err = NULL;
+        uid_uuid4(id);
+        (void)cfg_set(cfg, "host-id", id, &err);
+        free(err);
+    }
+    log_msg(LL_INFO, "instance id %s", cfg->host_id);
     if (sup_nats_start(&s) != 0) {
         log_msg(LL_CRIT, "no NATS server: giving up");
         free(s.workers);

@@ -168,6 +168,17 @@ START_TEST(test_rec_lease_race_to_create_has_one_winner)
 }
 END_TEST
 
+START_TEST(test_rec_lease_released_lease_is_taken_at_once)
+{
+    kv_t k = {9, "", 100}; /* released: key present, holder empty */
+    rec_lease_t b;
+    rec_lease_init(&b, "B", 10000, 2000, 0);
+    ck_assert_int_eq(step(&b, &k, 0), REC_LEASE_OBSERVE);
+    ck_assert_int_eq(step(&b, &k, 0), REC_LEASE_TAKEOVER);
+    ck_assert_int_eq(b.state, REC_LEASE_OWNER);
+}
+END_TEST
+
 Suite *
 rec_lease_suite(void)
 {
@@ -181,6 +192,7 @@ rec_lease_suite(void)
     tcase_add_test(tc, test_rec_lease_nats_trouble_fences_without_losing);
     tcase_add_test(tc, test_rec_lease_same_instance_takes_back_at_once);
     tcase_add_test(tc, test_rec_lease_race_to_create_has_one_winner);
+    tcase_add_test(tc, test_rec_lease_released_lease_is_taken_at_once);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -33,8 +33,10 @@ rec_lease_next(const rec_lease_t *l, uint64_t now_ms)
         return REC_LEASE_RENEW;
     if (l->is_absent)
         return REC_LEASE_CREATE;
-    /* our own earlier incarnation (same instance): take it back at once */
-    if (l->revision != 0 && strcmp(l->holder, l->me) == 0)
+    /* released (holder ""), or held by our own earlier incarnation (same
+     * instance): take it at once */
+    if (l->revision != 0 &&
+        (l->holder[0] == '\0' || strcmp(l->holder, l->me) == 0))
         return REC_LEASE_TAKEOVER;
     if (l->revision != 0 && now_ms - l->changed_ms >= l->ttl_ms)
         return REC_LEASE_TAKEOVER;
@@ -71,8 +73,9 @@ rec_lease_done(rec_lease_t *l, int action, int outcome, uint64_t revision,
         l->revision = revision;
         l->is_absent = revision == 0;
         snprintf(l->holder, sizeof(l->holder), "%s", holder);
-        /* an absent key, or our own, is taken at once; else look later */
-        l->next_ms = l->is_absent || strcmp(holder, l->me) == 0
+        /* an absent, released or own lease is taken at once */
+        l->next_ms = l->is_absent || holder[0] == '\0' ||
+                             strcmp(holder, l->me) == 0
                          ? now_ms
                          : now_ms + l->renew_ms;
         break;
