@@ -63,20 +63,15 @@ rec_errorf(int op, const char *fmt, const char *a, const char *b)
     return rec_error(op, msg);
 }
 
-/*
- * Reads the optional request object of get, del and deploy: an empty
- * body means no options. Sets *version (NULL when absent or null).
- * Returns 0, or ERR_INVALID with a parser diagnostic in *why.
- */
-static int
-rec_api_version_body(const proto_api_req_t *req, char **version,
-                     const char **why)
+int
+rec_api_parse_options(int op, const uint8_t *body, size_t len,
+                      char **version, const char **why)
 {
     *version = NULL;
-    if (req->body.len == 0)
+    *why = NULL;
+    if (len == 0)
         return 0;
-    cJSON *o = cJSON_ParseWithLength((const char *)req->body.data,
-                                     req->body.len);
+    cJSON *o = cJSON_ParseWithLength((const char *)body, len);
     if (o == NULL) {
         *why = "expected a JSON value";
         return ERR_INVALID;
@@ -86,16 +81,27 @@ rec_api_version_body(const proto_api_req_t *req, char **version,
         *why = "invalid type: expected a JSON object";
         return ERR_INVALID;
     }
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
-    if (v != NULL && !cJSON_IsNull(v) && !cJSON_IsString(v)) {
-        cJSON_Delete(o);
-        *why = "invalid type for field `version`: expected a string or null";
-        return ERR_INVALID;
+    if (op != API_OP_UNDEPLOY) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+        if (v != NULL && !cJSON_IsNull(v) && !cJSON_IsString(v)) {
+            cJSON_Delete(o);
+            *why = "invalid type for field `version`: expected a string or "
+                   "null";
+            return ERR_INVALID;
+        }
+        if (cJSON_IsString(v))
+            *version = xstrdup(v->valuestring);
     }
-    if (cJSON_IsString(v))
-        *version = xstrdup(v->valuestring);
     cJSON_Delete(o);
     return 0;
+}
+
+static int
+rec_api_version_body(const proto_api_req_t *req, char **version,
+                     const char **why)
+{
+    return rec_api_parse_options((int)req->op, req->body.data, req->body.len,
+                                 version, why);
 }
 
 /* The manifest of a version inside a record, or NULL. */
@@ -816,18 +822,15 @@ rec_api_undeploy(rec_store_t *st, const proto_api_req_t *req,
                  rec_api_result_t *out)
 {
     const char *name = req->name;
-    if (req->body.len > 0) {
-        cJSON *o = cJSON_ParseWithLength((const char *)req->body.data,
-                                         req->body.len);
-        bool ok = cJSON_IsObject(o);
-        cJSON_Delete(o);
-        if (!ok) {
-            out->reply = rec_error(API_OP_UNDEPLOY,
-                                   "Unable to parse undeploy application "
-                                   "request: expected a JSON object");
-            return;
-        }
+    char *ignored = NULL;
+    const char *why = NULL;
+    if (rec_api_parse_options(API_OP_UNDEPLOY, req->body.data, req->body.len,
+                              &ignored, &why) != 0) {
+        out->reply = rec_errorf(API_OP_UNDEPLOY, "Unable to parse undeploy "
+                                "application request: %s", why, NULL);
+        return;
     }
+    free(ignored);
     for (int attempt = 0; attempt < REC_API_ATTEMPTS; attempt++) {
         rec_record_t rec;
         int rc = rec_record_get(st, req->account, name, &rec);

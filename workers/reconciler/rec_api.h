@@ -33,4 +33,13 @@ void rec_api_handle(rec_store_t *st, const proto_api_req_t *req,
 
 void rec_api_result_destroy(rec_api_result_t *r);
 
+/*
+ * Reads the optional request object of get, del, deploy (its "version":
+ * string or null; *version NULL when absent) and undeploy (any object).
+ * An empty body means no options. Returns 0, or ERR_INVALID with a
+ * parser diagnostic in *why (static text). Pure.
+ */
+int rec_api_parse_options(int op, const uint8_t *body, size_t len,
+                          char **version, const char **why);
+
 #endif
