@@ -71,6 +71,54 @@ rec_smap_set(rec_smap_t *m, const char *key, const char *val)
     m->n++;
 }
 
+void
+rec_smap_push(rec_smap_t *m, const char *key, const char *val)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 4;
+        m->items = xrealloc(m->items, m->cap * sizeof(*m->items));
+    }
+    m->items[m->n].key = xstrdup(key);
+    m->items[m->n].val = xstrdup(val);
+    m->n++;
+}
+
+/* Orders entries by key, then by position, so the last of equals is known. */
+static int
+rec_smap_cmp(const void *a, const void *b)
+{
+    const rec_kv_t *x = *(const rec_kv_t *const *)a;
+    const rec_kv_t *y = *(const rec_kv_t *const *)b;
+    int c = strcmp(x->key, y->key);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
+void
+rec_smap_sort(rec_smap_t *m)
+{
+    if (m->n < 2)
+        return;
+    rec_kv_t **order = xmalloc(m->n * sizeof(*order));
+    for (size_t i = 0; i < m->n; i++)
+        order[i] = &m->items[i];
+    qsort(order, m->n, sizeof(*order), rec_smap_cmp);
+    rec_kv_t *sorted = xmalloc(m->n * sizeof(*sorted));
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (i + 1 < m->n && strcmp(order[i]->key, order[i + 1]->key) == 0) {
+            free(order[i]->key); /* a later push of the same key wins */
+            free(order[i]->val);
+            continue;
+        }
+        sorted[n++] = *order[i];
+    }
+    free(order);
+    free(m->items);
+    m->items = sorted;
+    m->n = n;
+    m->cap = m->n;
+}
+
 const char *
 rec_smap_get(const rec_smap_t *m, const char *key)
 {

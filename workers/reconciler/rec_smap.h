@@ -34,6 +34,16 @@ void rec_smap_destroy(rec_smap_t *m);
 /* Sets key to a copy of val, replacing an existing value. */
 void rec_smap_set(rec_smap_t *m, const char *key, const char *val);
 
+/*
+ * Appends key=val without keeping the order, for building a map from many
+ * entries at once; rec_smap_sort() must follow before any other use.
+ * (Sorted insertion one by one costs quadratic time on hostile input.)
+ */
+void rec_smap_push(rec_smap_t *m, const char *key, const char *val);
+
+/* Sorts pushed entries; of a key pushed twice the last value stays. */
+void rec_smap_sort(rec_smap_t *m);
+
 /* The value of key (borrowed), or NULL. */
 const char *rec_smap_get(const rec_smap_t *m, const char *key);
 

@@ -106,23 +106,44 @@ rec_state_host_started(rec_state_t *st, const char *host_id,
     REC_CHG(chg, hosts, host_id);
 }
 
+typedef struct rec_id_pos {
+    const char *id;
+    size_t pos;
+} rec_id_pos_t;
+
+static int
+rec_id_pos_cmp(const void *a, const void *b)
+{
+    const rec_id_pos_t *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
 /*
  * Upstream computes every entry of a heartbeat against one snapshot of the
  * records and then writes them in list order, so with a repeated id the
- * last description wins. Applying only the last occurrence in place gives
- * the same result.
+ * last description wins; applying only the last occurrence in place gives
+ * the same result. Returns is_last[i] for n items of size bytes whose id
+ * pointer is at id_offset (caller frees). Sorting keeps a hostile list of
+ * repeats at n log n.
  */
-static bool
-rec_is_repeated_later(const char *id, size_t i, const void *items,
-                      size_t n, size_t size, size_t id_offset)
+static bool *
+rec_last_occurrences(const void *items, size_t n, size_t size,
+                     size_t id_offset)
 {
-    for (size_t j = i + 1; j < n; j++) {
-        const char *other =
-            *(char *const *)((const char *)items + j * size + id_offset);
-        if (strcmp(other, id) == 0)
-            return true;
+    bool *is_last = xcalloc(n + 1, sizeof(*is_last));
+    rec_id_pos_t *ids = xmalloc((n + 1) * sizeof(*ids));
+    for (size_t i = 0; i < n; i++) {
+        ids[i].id = *(char *const *)((const char *)items + i * size +
+                                     id_offset);
+        ids[i].pos = i;
     }
-    return false;
+    qsort(ids, n, sizeof(*ids), rec_id_pos_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || strcmp(ids[i].id, ids[i + 1].id) != 0)
+            is_last[ids[i].pos] = true;
+    free(ids);
+    return is_last;
 }
 
 /* Step 1: the host record, replaced wholesale. */
@@ -154,11 +175,12 @@ rec_state_heartbeat_providers(rec_state_t *st, const char *host_id,
                               const rec_ev_heartbeat_t *hb,
                               rec_state_change_t *chg)
 {
+    bool *is_last = rec_last_occurrences(hb->providers, hb->nproviders,
+                                         sizeof(*hb->providers),
+                                         offsetof(rec_provider_desc_t, id));
     for (size_t i = 0; i < hb->nproviders; i++) {
         const rec_provider_desc_t *d = &hb->providers[i];
-        if (rec_is_repeated_later(d->id, i, hb->providers, hb->nproviders,
-                                  sizeof(*d),
-                                  offsetof(rec_provider_desc_t, id)))
+        if (!is_last[i])
             continue;
         const char *name = d->name ? d->name : "";
         const char *ref = d->image_ref ? d->image_ref : "";
@@ -179,17 +201,24 @@ rec_state_heartbeat_providers(rec_state_t *st, const char *host_id,
         if (is_changed)
             REC_CHG(chg, providers, d->id);
     }
+    free(is_last);
 }
 
+/*
+ * The claim for a component id. Claims become a map keyed by `sub`
+ * upstream (the last one wins); built on the first lookup, since most
+ * heartbeats bring no new component.
+ */
 static const rec_claim_t *
-rec_claims_find(const rec_claims_t *claims, const char *sub)
+rec_claims_find(const rec_claims_t *claims, map_t *by_sub, const char *sub)
 {
-    const rec_claim_t *found = NULL;
-    /* claims become a map keyed by sub upstream: the last one wins */
-    for (size_t i = 0; claims != NULL && i < claims->n; i++)
-        if (strcmp(claims->items[i].sub, sub) == 0)
-            found = &claims->items[i];
-    return found;
+    if (claims == NULL || claims->n == 0)
+        return NULL;
+    if (map_count(by_sub) == 0)
+        for (size_t i = 0; i < claims->n; i++)
+            (void)map_put(by_sub, claims->items[i].sub,
+                          &claims->items[i]); /* borrowed: nothing to free */
+    return map_get(by_sub, sub);
 }
 
 /* Step 4: component records of the listed components. */
@@ -198,16 +227,20 @@ rec_state_heartbeat_components(rec_state_t *st, const char *host_id,
                                const rec_ev_heartbeat_t *hb,
                                rec_state_change_t *chg)
 {
+    map_t by_sub;
+    map_init(&by_sub);
+    bool *is_last = rec_last_occurrences(hb->components, hb->ncomponents,
+                                         sizeof(*hb->components),
+                                         offsetof(rec_component_desc_t, id));
     for (size_t i = 0; i < hb->ncomponents; i++) {
         const rec_component_desc_t *d = &hb->components[i];
-        if (rec_is_repeated_later(d->id, i, hb->components, hb->ncomponents,
-                                  sizeof(*d),
-                                  offsetof(rec_component_desc_t, id)))
+        if (!is_last[i])
             continue;
         rec_component_t *c = map_get(&st->components, d->id);
         bool is_changed = false;
         if (c == NULL) {
-            const rec_claim_t *cl = rec_claims_find(hb->claims, d->id);
+            const rec_claim_t *cl = rec_claims_find(hb->claims, &by_sub,
+                                                    d->id);
             c = rec_component_new(d->id, cl ? cl->name : "",
                                   cl ? cl->issuer : "", d->image_ref);
             (void)map_put(&st->components, d->id, c); /* new key */
@@ -232,6 +265,8 @@ rec_state_heartbeat_components(rec_state_t *st, const char *host_id,
         if (is_changed)
             REC_CHG(chg, components, d->id);
     }
+    free(is_last);
+    map_destroy(&by_sub, NULL);
 }
 
 static void
