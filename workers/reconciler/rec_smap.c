@@ -127,16 +127,23 @@ rec_smap_get(const rec_smap_t *m, const char *key)
     return is_found ? m->items[i].val : NULL;
 }
 
+int
+rec_smap_compare(const rec_smap_t *a, const rec_smap_t *b)
+{
+    for (size_t i = 0; i < a->n && i < b->n; i++) {
+        int c = strcmp(a->items[i].key, b->items[i].key);
+        if (c == 0)
+            c = strcmp(a->items[i].val, b->items[i].val);
+        if (c != 0)
+            return c;
+    }
+    return (a->n > b->n) - (a->n < b->n);
+}
+
 bool
 rec_smap_equal(const rec_smap_t *a, const rec_smap_t *b)
 {
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->items[i].key, b->items[i].key) != 0 ||
-            strcmp(a->items[i].val, b->items[i].val) != 0)
-            return false;
-    return true;
+    return a->n == b->n && rec_smap_compare(a, b) == 0;
 }
 
 bool

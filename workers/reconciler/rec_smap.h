@@ -47,6 +47,9 @@ void rec_smap_sort(rec_smap_t *m);
 /* The value of key (borrowed), or NULL. */
 const char *rec_smap_get(const rec_smap_t *m, const char *key);
 
+/* A total order on maps (entry by entry); 0 when equal. */
+int rec_smap_compare(const rec_smap_t *a, const rec_smap_t *b);
+
 /* Whether both maps hold the same keys with the same values. */
 bool rec_smap_equal(const rec_smap_t *a, const rec_smap_t *b);
 

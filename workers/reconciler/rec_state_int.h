@@ -41,6 +41,17 @@ rec_instances_t *rec_component_instances(rec_component_t *c,
  */
 bool rec_instances_put(rec_instances_t *set, const rec_smap_t *annotations,
                        uint64_t count, bool is_replace);
+/*
+ * Appends {annotations (moved out), count} without looking for an equal
+ * entry; rec_instances_unique() must follow a batch of pushes.
+ */
+void rec_instances_push(rec_instances_t *set, rec_smap_t *annotations,
+                        uint64_t count);
+/*
+ * Drops entries whose annotations equal an earlier one's (a set insert:
+ * the first stays), in n log n; the order of entries may change.
+ */
+void rec_instances_unique(rec_instances_t *set);
 /* Removes the entry with equal annotations; returns whether there was one. */
 bool rec_instances_remove(rec_instances_t *set,
                           const rec_smap_t *annotations);

@@ -167,6 +167,56 @@ rec_instances_put(rec_instances_t *s, const rec_smap_t *annotations,
     return true;
 }
 
+void
+rec_instances_push(rec_instances_t *s, rec_smap_t *annotations,
+                   uint64_t count)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 2;
+        s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
+    }
+    rec_smap_move(&s->items[s->n].annotations, annotations);
+    s->items[s->n].count = count;
+    s->n++;
+}
+
+typedef struct rec_inst_pos {
+    rec_instance_t inst;
+    size_t pos;
+} rec_inst_pos_t;
+
+static int
+rec_inst_pos_cmp(const void *a, const void *b)
+{
+    const rec_inst_pos_t *x = a, *y = b;
+    int c = rec_smap_compare(&x->inst.annotations, &y->inst.annotations);
+    return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+void
+rec_instances_unique(rec_instances_t *s)
+{
+    if (s->n < 2)
+        return;
+    rec_inst_pos_t *v = xmalloc(s->n * sizeof(*v));
+    for (size_t i = 0; i < s->n; i++) {
+        v[i].inst = s->items[i];
+        v[i].pos = i;
+    }
+    qsort(v, s->n, sizeof(*v), rec_inst_pos_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (n > 0 && rec_smap_equal(&s->items[n - 1].annotations,
+                                    &v[i].inst.annotations)) {
+            rec_smap_destroy(&v[i].inst.annotations); /* a later duplicate */
+            continue;
+        }
+        s->items[n++] = v[i].inst;
+    }
+    free(v);
+    s->n = n;
+}
+
 bool
 rec_instances_remove(rec_instances_t *s, const rec_smap_t *annotations)
 {
