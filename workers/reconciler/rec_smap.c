@@ -96,8 +96,11 @@ rec_smap_cmp(const void *a, const void *b)
 void
 rec_smap_sort(rec_smap_t *m)
 {
-    if (m->n < 2)
-        return;
+    size_t k = 1;
+    while (k < m->n && strcmp(m->items[k - 1].key, m->items[k].key) < 0)
+        k++;
+    if (k >= m->n)
+        return; /* already in order, as BTreeMap-made maps arrive */
     rec_kv_t **order = xmalloc(m->n * sizeof(*order));
     for (size_t i = 0; i < m->n; i++)
         order[i] = &m->items[i];
