@@ -73,6 +73,20 @@ ce_fail(ce_scan_t *s, int err, const char *fmt, ...)
     return err;
 }
 
+/*
+ * Copies at most cap - 1 bytes of an attribute for a reason line, with
+ * anything but printable ASCII shown as '?' (reasons end up in logs).
+ */
+static const char *
+ce_printable(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] != '\0' && i + 1 < cap; i++)
+        dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+    dst[i] = '\0';
+    return dst;
+}
+
 static void
 ce_ws(ce_scan_t *s)
 {
@@ -597,9 +611,11 @@ ce_data(ce_envelope_t *env, ce_scan_t *s, const ce_span_t *a)
                            "data of a non-JSON content type is not a string");
         if (!is_handled)
             return 0;
-        if (!is_json)
-            return ce_fail(s, ERR_PROTO, "datacontenttype \"%.40s\" is not "
-                           "JSON", env->datacontenttype);
+        if (!is_json) {
+            char ct[41];
+            return ce_fail(s, ERR_PROTO, "datacontenttype \"%s\" is not JSON",
+                           ce_printable(ct, sizeof(ct), env->datacontenttype));
+        }
         if (data->first != '{')
             return ce_fail(s, ERR_PROTO, "data is not a JSON object");
         env->data = data->ptr;
@@ -714,9 +730,11 @@ ce_attributes(ce_envelope_t *env, ce_scan_t *s, ce_span_t *a)
             return ce_fail(s, ERR_PROTO, "attribute \"%s\" contains NUL",
                            ce_attr_names[i]);
     }
-    if (strcmp(str[CE_A_SPECVERSION], "1.0") != 0)
-        return ce_fail(s, ERR_PROTO, "unsupported specversion \"%.16s\"",
-                       str[CE_A_SPECVERSION]);
+    if (strcmp(str[CE_A_SPECVERSION], "1.0") != 0) {
+        char v[17];
+        return ce_fail(s, ERR_PROTO, "unsupported specversion \"%s\"",
+                       ce_printable(v, sizeof(v), str[CE_A_SPECVERSION]));
+    }
     uint64_t t;
     if (str[CE_A_TIME] != NULL && clk_rfc3339_parse(str[CE_A_TIME], &t) != 0)
         return ce_fail(s, ERR_PROTO, "attribute \"time\" is not an RFC 3339 "

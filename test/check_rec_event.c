@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/ce.h"
 #include "common/err.h"
 #include "test/lib/test_events.h"
@@ -664,6 +665,32 @@ START_TEST(test_rec_event_claims_reply_skips_entries_without_sub)
 }
 END_TEST
 
+START_TEST(test_rec_event_big_maps_decode_fast_and_last_key_wins)
+{
+    /* 200k labels in descending order, each key twice: n log n, not n^2 */
+    size_t n = 200000;
+    buf_t b;
+    buf_init(&b, 0);
+    (void)buf_append_str(&b, "{\"labels\":{");
+    for (size_t i = n; i > 0; i--)
+        (void)buf_appendf(&b, "%s\"k%07zu\":\"a\",\"k%07zu\":\"%zu\"",
+                          i == n ? "" : ",", i, i, i);
+    (void)buf_append_str(&b, "}}");
+    uint64_t t0 = test_now_ms();
+    rec_event_t ev;
+    decode_ok(CE_KIND_HOST_STOPPED, buf_str(&b), &ev);
+    ck_assert_uint_lt(test_now_ms() - t0, 5000);
+    const rec_smap_t *labels = &ev.u.host_stopped.labels;
+    ck_assert_uint_eq(labels->n, n);
+    ck_assert_str_eq(labels->items[0].key, "k0000001");
+    ck_assert_str_eq(rec_smap_get(labels, "k0000007"), "7");
+    for (size_t i = 1; i < labels->n; i++)
+        ck_assert(strcmp(labels->items[i - 1].key, labels->items[i].key) < 0);
+    rec_event_destroy(&ev);
+    buf_destroy(&b);
+}
+END_TEST
+
 Suite *
 rec_event_suite(void)
 {
@@ -691,6 +718,7 @@ rec_event_suite(void)
     tcase_add_test(tc, test_rec_event_app_hint_routes_scaled_and_started_only);
     tcase_add_test(tc, test_rec_event_inventory_takes_its_own_host_id);
     tcase_add_test(tc, test_rec_event_claims_reply_skips_entries_without_sub);
+    tcase_add_test(tc, test_rec_event_big_maps_decode_fast_and_last_key_wins);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/ce.h"
 #include "common/err.h"
 #include "common/xalloc.h"
@@ -377,6 +378,41 @@ START_TEST(test_rec_state_heartbeat_repeated_ids_last_component_first_provider)
                      "first");
     ck_assert_str_eq(provider("p1")->reference, "second");
     ck_assert_str_eq(provider("p1")->name, "S");
+}
+END_TEST
+
+START_TEST(test_rec_state_heartbeat_of_many_repeats_applies_in_n_log_n)
+{
+    /* 100k descriptions of one component and one provider, and 100k claims */
+    size_t n = 100000;
+    buf_t comps, provs;
+    buf_init(&comps, 0);
+    buf_init(&provs, 0);
+    (void)buf_append_str(&comps, "[");
+    (void)buf_append_str(&provs, "[");
+    rec_claim_t *items = xcalloc(n, sizeof(*items));
+    for (size_t i = 0; i < n; i++) {
+        (void)buf_appendf(&comps, "%s{\"id\":\"c\",\"max_instances\":%zu}",
+                          i ? "," : "", i);
+        (void)buf_appendf(&provs, "%s{\"id\":\"p\",\"name\":\"n%zu\"}",
+                          i ? "," : "", i);
+        items[i].sub = i % 2 ? "c" : "other";
+        items[i].name = i == n - 1 ? "last" : "early";
+        items[i].issuer = "";
+    }
+    (void)buf_append_str(&comps, "]");
+    (void)buf_append_str(&provs, "]");
+    rec_claims_t claims = {items, n};
+    uint64_t t0 = test_now_ms();
+    apply_heartbeat(H1, buf_str(&comps), buf_str(&provs), NOW, &claims);
+    ck_assert_uint_lt(test_now_ms() - t0, 10000);
+    ck_assert_uint_eq(host_count(H1, "c"), n - 1);
+    ck_assert_str_eq(component("c")->name, "last");
+    ck_assert_uint_eq(rec_component_count(component("c"), H1, NULL), n - 1);
+    ck_assert_str_eq(provider("p")->name, "n99999");
+    free(items);
+    buf_destroy(&comps);
+    buf_destroy(&provs);
 }
 END_TEST
 
@@ -870,6 +906,8 @@ rec_state_suite(void)
     tcase_add_test(
         tc,
         test_rec_state_heartbeat_repeated_ids_last_component_first_provider);
+    tcase_add_test(tc,
+                   test_rec_state_heartbeat_of_many_repeats_applies_in_n_log_n);
     tcase_add_test(
         tc, test_rec_state_host_stopped_removes_the_host_from_its_records);
     tcase_add_test(

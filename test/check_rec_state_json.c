@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/ce.h"
 #include "common/err.h"
 #include "common/xalloc.h"
+#include "test/lib/test_util.h"
 #include "workers/reconciler/rec_event.h"
 #include "workers/reconciler/rec_state.h"
 #include "workers/reconciler/rec_state_json.h"
@@ -455,6 +457,34 @@ START_TEST(test_rec_state_json_record_key_and_id_may_differ)
 }
 END_TEST
 
+START_TEST(test_rec_state_json_big_instance_sets_decode_in_n_log_n)
+{
+    /* 50k distinct annotation maps on one host, each listed twice */
+    size_t n = 50000;
+    buf_t b;
+    buf_init(&b, 0);
+    (void)buf_append_str(&b, "{\"c\":{\"id\":\"c\",\"name\":\"\",\"issuer\":"
+                             "\"\",\"reference\":\"\",\"instances\":{\"N1\":[");
+    for (size_t i = 0; i < 2 * n; i++)
+        (void)buf_appendf(&b, "%s{\"annotations\":{\"k\":\"%zu\"},"
+                          "\"count\":%d}",
+                          i ? "," : "", (n - 1) - i % n, i < n ? 1 : 100);
+    (void)buf_append_str(&b, "]}}}");
+    rec_state_t st;
+    rec_state_init(&st);
+    char *err = NULL;
+    uint64_t t0 = test_now_ms();
+    ck_assert_int_eq(rec_state_json_components_decode(&st, buf_str(&b), b.len,
+                                                      &err),
+                     0);
+    ck_assert_uint_lt(test_now_ms() - t0, 5000);
+    const rec_component_t *c = rec_state_component(&st, "c");
+    ck_assert_uint_eq(rec_component_count(c, "N1", NULL), n); /* firsts */
+    rec_state_destroy(&st);
+    buf_destroy(&b);
+}
+END_TEST
+
 Suite *
 rec_state_json_suite(void)
 {
@@ -473,6 +503,8 @@ rec_state_json_suite(void)
                    test_rec_state_json_malformed_records_are_refused_and_named);
     tcase_add_test(tc, test_rec_state_json_state_round_trips_exactly);
     tcase_add_test(tc, test_rec_state_json_record_key_and_id_may_differ);
+    tcase_add_test(tc,
+                   test_rec_state_json_big_instance_sets_decode_in_n_log_n);
     suite_add_tcase(s, tc);
     return s;
 }

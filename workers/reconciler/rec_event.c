@@ -189,7 +189,7 @@ rec_event_component_desc(const cJSON *it, rec_component_desc_t *d, char **err)
         "id", "image_ref", "name", "annotations", "revision", "max_instances",
     };
     const cJSON *f[REC_NFIELDS(names)];
-    uint64_t max;
+    uint64_t max = 0;
     int rc = rec_json_fields(it, "component", names, REC_NFIELDS(names), f,
                              err);
     if (rc == 0)

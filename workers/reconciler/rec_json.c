@@ -164,8 +164,9 @@ rec_json_smap(const cJSON *it, const char *name, bool is_required,
             return rec_json_fail(err, "field \"%s\": value of \"%s\" is not "
                                  "a string", name, c->string);
         }
-        rec_smap_set(m, c->string, c->valuestring);
+        rec_smap_push(m, c->string, c->valuestring);
     }
+    rec_smap_sort(m);
     if (is_present != NULL)
         *is_present = true;
     return 0;

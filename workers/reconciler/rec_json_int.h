@@ -71,11 +71,13 @@ void rec_json_wrap(char **err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * Writers into a buffer without a cap (appends cannot fail). Strings are
- * escaped as serde_json does: quote, backslash and control characters only.
+ * Writers into a buffer without a cap (so appends cannot fail).
+ * rec_json_put_raw() appends s as is.
  */
 void rec_json_put_raw(buf_t *b, const char *s);
+/* A JSON string, escaped as serde_json does: quote, backslash, controls. */
 void rec_json_put_str(buf_t *b, const char *s);
+/* A decimal unsigned integer. */
 void rec_json_put_u64(buf_t *b, uint64_t v);
 /* {"key":"value",...} in key order. */
 void rec_json_put_smap(buf_t *b, const rec_smap_t *m);

@@ -71,6 +71,57 @@ rec_smap_set(rec_smap_t *m, const char *key, const char *val)
     m->n++;
 }
 
+void
+rec_smap_push(rec_smap_t *m, const char *key, const char *val)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 4;
+        m->items = xrealloc(m->items, m->cap * sizeof(*m->items));
+    }
+    m->items[m->n].key = xstrdup(key);
+    m->items[m->n].val = xstrdup(val);
+    m->n++;
+}
+
+/* Orders entries by key, then by position, so the last of equals is known. */
+static int
+rec_smap_cmp(const void *a, const void *b)
+{
+    const rec_kv_t *x = *(const rec_kv_t *const *)a;
+    const rec_kv_t *y = *(const rec_kv_t *const *)b;
+    int c = strcmp(x->key, y->key);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
+void
+rec_smap_sort(rec_smap_t *m)
+{
+    size_t k = 1;
+    while (k < m->n && strcmp(m->items[k - 1].key, m->items[k].key) < 0)
+        k++;
+    if (k >= m->n)
+        return; /* already in order, as BTreeMap-made maps arrive */
+    rec_kv_t **order = xmalloc(m->n * sizeof(*order));
+    for (size_t i = 0; i < m->n; i++)
+        order[i] = &m->items[i];
+    qsort(order, m->n, sizeof(*order), rec_smap_cmp);
+    rec_kv_t *sorted = xmalloc(m->n * sizeof(*sorted));
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (i + 1 < m->n && strcmp(order[i]->key, order[i + 1]->key) == 0) {
+            free(order[i]->key); /* a later push of the same key wins */
+            free(order[i]->val);
+            continue;
+        }
+        sorted[n++] = *order[i];
+    }
+    free(order);
+    free(m->items);
+    m->items = sorted;
+    m->n = n;
+    m->cap = m->n;
+}
+
 const char *
 rec_smap_get(const rec_smap_t *m, const char *key)
 {
@@ -79,16 +130,23 @@ rec_smap_get(const rec_smap_t *m, const char *key)
     return is_found ? m->items[i].val : NULL;
 }
 
+int
+rec_smap_compare(const rec_smap_t *a, const rec_smap_t *b)
+{
+    for (size_t i = 0; i < a->n && i < b->n; i++) {
+        int c = strcmp(a->items[i].key, b->items[i].key);
+        if (c == 0)
+            c = strcmp(a->items[i].val, b->items[i].val);
+        if (c != 0)
+            return c;
+    }
+    return (a->n > b->n) - (a->n < b->n);
+}
+
 bool
 rec_smap_equal(const rec_smap_t *a, const rec_smap_t *b)
 {
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->items[i].key, b->items[i].key) != 0 ||
-            strcmp(a->items[i].val, b->items[i].val) != 0)
-            return false;
-    return true;
+    return a->n == b->n && rec_smap_compare(a, b) == 0;
 }
 
 bool

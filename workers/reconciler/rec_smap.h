@@ -34,8 +34,21 @@ void rec_smap_destroy(rec_smap_t *m);
 /* Sets key to a copy of val, replacing an existing value. */
 void rec_smap_set(rec_smap_t *m, const char *key, const char *val);
 
+/*
+ * Appends key=val without keeping the order, for building a map from many
+ * entries at once; rec_smap_sort() must follow before any other use.
+ * (Sorted insertion one by one costs quadratic time on hostile input.)
+ */
+void rec_smap_push(rec_smap_t *m, const char *key, const char *val);
+
+/* Sorts pushed entries; of a key pushed twice the last value stays. */
+void rec_smap_sort(rec_smap_t *m);
+
 /* The value of key (borrowed), or NULL. */
 const char *rec_smap_get(const rec_smap_t *m, const char *key);
+
+/* A total order on maps (entry by entry); 0 when equal. */
+int rec_smap_compare(const rec_smap_t *a, const rec_smap_t *b);
 
 /* Whether both maps hold the same keys with the same values. */
 bool rec_smap_equal(const rec_smap_t *a, const rec_smap_t *b);

@@ -121,14 +121,20 @@ int rec_state_apply(rec_state_t *st, const rec_event_t *ev,
  * now_wall_us, then keeps only component instances on hosts that exist and
  * list the component, and provider hosts that exist; records left empty
  * are deleted. Removed hosts go to chg->hosts_removed (chg may be NULL).
+ * Ages are wall-clock differences on purpose: last_seen is a stored
+ * timestamp shared with other wadm instances, as upstream compares it.
  */
 void rec_state_reap(rec_state_t *st, uint64_t now_wall_us,
                     uint64_t cleanup_interval_s, rec_state_change_t *chg);
 
-/* Record lookups by id (borrowed; NULL when absent). */
+/* The host record of id (borrowed), or NULL. */
 const rec_host_t *rec_state_host(const rec_state_t *st, const char *id);
+
+/* The component record of id (borrowed), or NULL. */
 const rec_component_t *rec_state_component(const rec_state_t *st,
                                            const char *id);
+
+/* The provider record of id (borrowed), or NULL. */
 const rec_provider_t *rec_state_provider(const rec_state_t *st,
                                          const char *id);
 

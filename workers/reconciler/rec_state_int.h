@@ -23,8 +23,13 @@ bool rec_host_put_provider(rec_host_t *h, const char *provider_id,
                            const char *provider_ref,
                            const rec_smap_t *annotations, bool is_replace);
 
+/* Frees one entry of a host's provider set (map_destroy callback). */
+void rec_host_provider_free(void *provider);
+
+/* A component record (strings copied) with no instances. */
 rec_component_t *rec_component_new(const char *id, const char *name,
                                    const char *issuer, const char *reference);
+/* Frees a component (map_destroy callback; NULL is fine). */
 void rec_component_free(void *component);
 /* The instance set of c on host, created empty when is_create. */
 rec_instances_t *rec_component_instances(rec_component_t *c,
@@ -36,10 +41,27 @@ rec_instances_t *rec_component_instances(rec_component_t *c,
  */
 bool rec_instances_put(rec_instances_t *set, const rec_smap_t *annotations,
                        uint64_t count, bool is_replace);
+/*
+ * Appends {annotations (moved out), count} without looking for an equal
+ * entry; rec_instances_unique() must follow a batch of pushes.
+ */
+void rec_instances_push(rec_instances_t *set, rec_smap_t *annotations,
+                        uint64_t count);
+/*
+ * Drops entries whose annotations equal an earlier one's (a set insert:
+ * the first stays), in n log n; the order of entries may change.
+ */
+void rec_instances_unique(rec_instances_t *set);
+/* Removes the entry with equal annotations; returns whether there was one. */
+bool rec_instances_remove(rec_instances_t *set,
+                          const rec_smap_t *annotations);
+/* Frees one host's instance set (map_destroy callback). */
 void rec_instances_free(void *set);
 
+/* A provider record (strings copied) on no host. */
 rec_provider_t *rec_provider_new(const char *id, const char *name,
                                  const char *issuer, const char *reference);
+/* Frees a provider (map_destroy callback; NULL is fine). */
 void rec_provider_free(void *provider);
 /* Sets the status of p on host; returns whether it changed. */
 bool rec_provider_set_status(rec_provider_t *p, const char *host, int status);

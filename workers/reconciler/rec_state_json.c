@@ -348,10 +348,10 @@ rec_state_json_instances(const cJSON *it, rec_component_t *c, char **err)
                               i);
                 return rc;
             }
-            /* a set: the first entry with these annotations stays */
-            (void)rec_instances_put(s, &ann, count, false);
-            rec_smap_destroy(&ann);
+            rec_instances_push(s, &ann, count);
         }
+        /* a set: the first entry with given annotations stays */
+        rec_instances_unique(s);
     }
     return 0;
 }

@@ -26,24 +26,32 @@ enum rec_record {
 char *rec_state_json_key(int record, const char *lattice);
 
 /*
- * Serialises all hosts / components / providers of st as the value of their
- * key. Returns a new NUL-terminated string (caller frees); *len (may be
- * NULL) gets its length. Never fails.
+ * Serialises all hosts of st as the value of host_{lattice}. Returns a new
+ * NUL-terminated string (caller frees); *len (may be NULL) gets its
+ * length. Never fails; pure CPU.
  */
 char *rec_state_json_hosts_encode(const rec_state_t *st, size_t *len);
+
+/* As rec_state_json_hosts_encode(), for component_{lattice}. */
 char *rec_state_json_components_encode(const rec_state_t *st, size_t *len);
+
+/* As rec_state_json_hosts_encode(), for provider_{lattice}. */
 char *rec_state_json_providers_encode(const rec_state_t *st, size_t *len);
 
 /*
- * Parses a stored value (len bytes) and replaces st's hosts / components /
- * providers with it. Returns 0, or ERR_PROTO with *err a new one-line
- * message (caller frees) naming the record and field; st is then
- * unchanged. Pure CPU, never blocks.
+ * Parses a stored host_{lattice} value (len bytes) and replaces st's hosts
+ * with it. Returns 0, or ERR_PROTO with *err a new one-line message
+ * (caller frees) naming the record and field; st is then unchanged. An
+ * absent key is the caller's empty map, not an input here. Pure CPU.
  */
 int rec_state_json_hosts_decode(rec_state_t *st, const char *json, size_t len,
                                 char **err);
+
+/* As rec_state_json_hosts_decode(), for component_{lattice}. */
 int rec_state_json_components_decode(rec_state_t *st, const char *json,
                                      size_t len, char **err);
+
+/* As rec_state_json_hosts_decode(), for provider_{lattice}. */
 int rec_state_json_providers_decode(rec_state_t *st, const char *json,
                                     size_t len, char **err);
 
