@@ -94,6 +94,8 @@ sup_status_write(sup_t *s)
 #endif
     buf_appendf(&b, "proto_version:%d\n", PROTO_VERSION);
     buf_appendf(&b, "pid:%ld\n", (long)getpid());
+    buf_appendf(&b, "instance_id:%s\n",
+                s->cfg->host_id ? s->cfg->host_id : "");
     buf_appendf(&b, "uptime_s:%llu\n",
                 (unsigned long long)((now - s->started_ms) / 1000));
     buf_appendf(&b, "workers_total:%zu\n", total);

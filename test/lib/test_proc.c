@@ -242,3 +242,93 @@ test_sh(const char *fmt, ...)
         return -1;
     return WEXITSTATUS(st);
 }
+
+int
+test_cluster_start(test_cluster_t *c, int n)
+{
+    memset(c, 0, sizeof(*c));
+    if (n < 3 || n > TEST_CLUSTER_MAX)
+        return -1;
+    c->n = n;
+    snprintf(c->dir, sizeof(c->dir), "/tmp/wadm-cluster-XXXXXX");
+    if (mkdtemp(c->dir) == NULL)
+        return -1;
+    size_t ul = 0, rl = 0;
+    for (int i = 0; i < n; i++) {
+        c->node[i].port = test_free_port();
+        c->cluster_port[i] = test_free_port();
+        snprintf(c->node[i].url, sizeof(c->node[i].url),
+                 "nats://127.0.0.1:%d", c->node[i].port);
+        ul += (size_t)snprintf(c->urls + ul, sizeof(c->urls) - ul, "%s%s",
+                               i ? "," : "", c->node[i].url);
+        rl += (size_t)snprintf(c->routes + rl, sizeof(c->routes) - rl,
+                               "%snats://127.0.0.1:%d", i ? "," : "",
+                               c->cluster_port[i]);
+    }
+    for (int i = 0; i < n; i++) {
+        test_nats_t *nd = &c->node[i];
+        snprintf(nd->dir, sizeof(nd->dir), "%.200s/n%d", c->dir, i);
+        if (test_sh("mkdir -p '%s'", nd->dir) != 0)
+            return -1;
+        /* arguments kept in static storage per node for restarts */
+        static char args[TEST_CLUSTER_MAX][8][512];
+        static char *argv[TEST_CLUSTER_MAX][10];
+        snprintf(args[i][0], 512, "--cluster_name");
+        snprintf(args[i][1], 512, "wadmtest");
+        snprintf(args[i][2], 512, "-n");
+        snprintf(args[i][3], 512, "node%d", i);
+        snprintf(args[i][4], 512, "--cluster");
+        snprintf(args[i][5], 512, "nats://127.0.0.1:%d", c->cluster_port[i]);
+        snprintf(args[i][6], 512, "--routes");
+        snprintf(args[i][7], 512, "%s", c->routes);
+        for (int k = 0; k < 8; k++)
+            argv[i][k] = args[i][k];
+        argv[i][8] = NULL;
+        nd->args = argv[i];
+        if (test_nats_spawn(nd) != 0)
+            return -1;
+    }
+    /* a meta leader takes a few seconds to be elected */
+    uint64_t deadline = test_now_ms() + 30000;
+    while (test_now_ms() < deadline) {
+        bool is_ready = true;
+        for (int i = 0; i < n && is_ready; i++) {
+            char log[512];
+            snprintf(log, sizeof(log), "%s/nats.log", c->node[i].dir);
+            char *text = test_read_file(log, NULL);
+            is_ready = text && (strstr(text, "JetStream cluster new metadata "
+                                             "leader") ||
+                                strstr(text, "Self is new JetStream cluster "
+                                             "metadata leader"));
+            free(text);
+            if (!is_ready)
+                break;
+        }
+        if (is_ready)
+            return 0;
+        test_pause_ms(100);
+    }
+    return 0; /* proceed: clients retry while the cluster settles */
+}
+
+void
+test_cluster_stop_node(test_cluster_t *c, int i)
+{
+    test_proc_stop(&c->node[i].proc, 5000);
+}
+
+int
+test_cluster_restart_node(test_cluster_t *c, int i)
+{
+    return test_nats_spawn(&c->node[i]);
+}
+
+void
+test_cluster_destroy(test_cluster_t *c)
+{
+    for (int i = 0; i < c->n; i++)
+        test_proc_stop(&c->node[i].proc, 5000);
+    if (c->dir[0])
+        test_sh("rm -rf '%s'", c->dir);
+    c->dir[0] = '\0';
+}

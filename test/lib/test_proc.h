@@ -77,6 +77,33 @@ int test_nats_restart(test_nats_t *n);
 /* Stops it and removes its directory. */
 void test_nats_destroy(test_nats_t *n);
 
+#define TEST_CLUSTER_MAX 5
+
+/* A JetStream cluster of nats-server nodes on loopback. */
+typedef struct test_cluster {
+    int n;
+    test_nats_t node[TEST_CLUSTER_MAX];
+    int cluster_port[TEST_CLUSTER_MAX];
+    char urls[512];    /* every node's client URL, comma-separated */
+    char routes[512];
+    char dir[256];
+} test_cluster_t;
+
+/*
+ * Starts n (3 to TEST_CLUSTER_MAX) clustered JetStream nodes, each with
+ * its own store, and waits until each accepts clients and the cluster has
+ * a JetStream meta leader (so streams with replicas can be created).
+ * Returns 0 or -1.
+ */
+int test_cluster_start(test_cluster_t *c, int n);
+
+/* Stops node i (keeping its store) / starts it again. */
+void test_cluster_stop_node(test_cluster_t *c, int i);
+int test_cluster_restart_node(test_cluster_t *c, int i);
+
+/* Stops every node and removes the stores. */
+void test_cluster_destroy(test_cluster_t *c);
+
 /* Runs a shell command, returns its exit status (-1 on failure to run). */
 int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
