@@ -126,12 +126,14 @@ rec_cfg_add(rec_scaler_t *s, const mf_manifest_t *m, const mf_config_t *cfg)
                      cfg->properties.items[i].value);
 }
 
+/* The policy named name; the last one when several share it (manifest.md
+ * 4.4: duplicates are not reported and the last definition wins). */
 static const mf_policy_t *
 rec_policy_find(const mf_manifest_t *m, const char *name)
 {
-    for (size_t i = 0; i < m->n_policies; i++)
-        if (strcmp(m->policies[i].name, name) == 0)
-            return &m->policies[i];
+    for (size_t i = m->n_policies; i > 0; i--)
+        if (strcmp(m->policies[i - 1].name, name) == 0)
+            return &m->policies[i - 1];
     return NULL;
 }
 
