@@ -90,6 +90,35 @@ START_TEST(test_rec_targets_follow_the_spec_table)
 }
 END_TEST
 
+/* Exact arithmetic: N x weight and the sum of weights may pass 2^64. */
+START_TEST(test_rec_targets_survive_huge_weights)
+{
+    static const struct {
+        uint64_t n;
+        uint64_t w1, w2;
+        uint64_t t1, t2; /* in sorted order */
+    } rows[] = {
+        {10, 9223372036854775808ull, 9223372036854775808ull, 5, 5},
+        {3, 4611686018427387904ull, 9223372036854775808ull, 2, 1},
+        {18446744073709551615ull, 1, 1, 9223372036854775808ull,
+         9223372036854775807ull},
+        {7, 18446744073709551615ull, 18446744073709551615ull, 4, 3},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        rec_spread_t sp[2];
+        memset(sp, 0, sizeof(sp));
+        sp[0].weight = rows[i].w1;
+        sp[1].weight = rows[i].w2;
+        rec_spreads_targets(sp, 2, rows[i].n);
+        ck_assert_msg(sp[0].target == rows[i].t1 &&
+                          sp[1].target == rows[i].t2,
+                      "row %zu: %llu %llu", i,
+                      (unsigned long long)sp[0].target,
+                      (unsigned long long)sp[1].target);
+    }
+}
+END_TEST
+
 START_TEST(test_rec_targets_without_spreads_are_one_default_spread)
 {
     rec_scaler_t **v;
@@ -1028,6 +1057,7 @@ rec_build_suite(void)
     tcase_add_loop_test(tc, test_rec_targets_follow_the_spec_table, 0,
                         (int)(sizeof(target_rows) / sizeof(target_rows[0])));
     tcase_add_test(tc, test_rec_targets_without_spreads_are_one_default_spread);
+    tcase_add_test(tc, test_rec_targets_survive_huge_weights);
     tcase_add_test(tc, test_rec_daemon_keeps_spreads_as_listed);
     tcase_add_test(tc,
                    test_rec_eligible_when_every_requirement_is_an_exact_label);

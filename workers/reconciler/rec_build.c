@@ -430,13 +430,18 @@ rec_spreads_targets(rec_spread_t *spreads, size_t n, uint64_t instances)
         }
         spreads[j] = cur;
     }
-    uint64_t total = 0;
+    /* weights and instances are any u64 of the manifest: N x weight and
+     * the sum of weights are exact in 128 bits (each target <= N) */
+    unsigned __int128 total = 0;
     for (size_t i = 0; i < n; i++)
         total += spreads[i].weight;
     uint64_t assigned = 0;
     for (size_t i = 0; i < n; i++) {
         /* all weights 0: upstream divides by zero; give none */
-        spreads[i].target = total ? instances * spreads[i].weight / total : 0;
+        spreads[i].target =
+            total ? (uint64_t)((unsigned __int128)instances *
+                               spreads[i].weight / total)
+                  : 0;
         assigned += spreads[i].target;
     }
     uint64_t rest = total ? instances - assigned : 0;
