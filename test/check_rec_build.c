@@ -1026,6 +1026,7 @@ START_TEST(test_rec_build_status_scaler_for_bad_entries)
     ck_assert_int_eq(v[0]->id[14], '4'); /* UUID version 4 */
     ck_assert_str_eq(v[1]->name, "both");
     ck_assert_str_eq(rec_scaler_kind_name(v[2]), "LinkScaler");
+    ck_assert_str_eq(v[2]->name, "neither -(n:p)-> neither");
     ck_assert_int_eq(v[2]->kind, REC_SK_STATUS);
     ck_assert_str_ne(v[0]->id, v[1]->id);
     test_lat_t l;

@@ -356,8 +356,13 @@ rec_link_scaler(rec_list_t *out, const mf_manifest_t *m,
         return;
     const char *problem = rec_entry_problem(tgt);
     if (problem) {
-        rec_list_push(out, rec_status_scaler(m->name, tgt->name, problem,
-                                             true));
+        /* upstream names it "<target entry> -(ns:pkg)-> <target name>": the
+         * target id cannot be computed, and the status shows this name */
+        char *name = xasprintf("%s -(%s:%s)-> %s", tgt->name,
+                               l->namespace ? l->namespace : "",
+                               l->package ? l->package : "", l->target);
+        rec_list_push(out, rec_status_scaler(m->name, name, problem, true));
+        free(name);
         return;
     }
     rec_scaler_t *s = rec_scaler_new(REC_SK_LINK, m->name);
