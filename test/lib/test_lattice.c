@@ -5,6 +5,7 @@
 #include "test/lib/test_lattice.h"
 
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,37 +117,52 @@ test_lat_host(test_lat_t *l, const char *id, const char *labels,
 }
 
 const char *
+test_lat_q(test_lat_t *l, const char *s)
+{
+    cJSON *j = cJSON_CreateString(s);
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    const char *kept = test_lat_fmt(l, "%s", text);
+    cJSON_free(text);
+    return kept;
+}
+
+const char *
 test_lat_ann(test_lat_t *l, const char *app, const char *scaler,
              const char *spread)
 {
     if (app == NULL)
         return "{}";
     if (scaler == NULL)
-        return test_lat_fmt(l, "{\"wasmcloud.dev/appspec\":\"%s\","
-                            "\"wasmcloud.dev/managed-by\":\"wadm\"}", app);
-    return test_lat_fmt(l, "{\"wasmcloud.dev/appspec\":\"%s\","
+        return test_lat_fmt(l, "{\"wasmcloud.dev/appspec\":%s,"
+                            "\"wasmcloud.dev/managed-by\":\"wadm\"}",
+                            test_lat_q(l, app));
+    return test_lat_fmt(l, "{\"wasmcloud.dev/appspec\":%s,"
                         "\"wasmcloud.dev/managed-by\":\"wadm\","
-                        "\"wasmcloud.dev/scaler\":\"%s\","
-                        "\"wasmcloud.dev/spread_name\":\"%s\"}",
-                        app, scaler, spread);
+                        "\"wasmcloud.dev/scaler\":%s,"
+                        "\"wasmcloud.dev/spread_name\":%s}",
+                        test_lat_q(l, app), test_lat_q(l, scaler),
+                        test_lat_q(l, spread));
 }
 
 const char *
 test_lat_comp(test_lat_t *l, const char *id, const char *ref,
               const char *ann_json, unsigned count)
 {
-    return test_lat_fmt(l, "{\"id\":\"%s\",\"image_ref\":\"%s\","
+    return test_lat_fmt(l, "{\"id\":%s,\"image_ref\":%s,"
                         "\"annotations\":%s,\"max_instances\":%u}",
-                        id, ref, ann_json ? ann_json : "{}", count);
+                        test_lat_q(l, id), test_lat_q(l, ref),
+                        ann_json ? ann_json : "{}", count);
 }
 
 const char *
 test_lat_prov(test_lat_t *l, const char *id, const char *ref,
               const char *ann_json)
 {
-    return test_lat_fmt(l, "{\"id\":\"%s\",\"image_ref\":\"%s\","
+    return test_lat_fmt(l, "{\"id\":%s,\"image_ref\":%s,"
                         "\"annotations\":%s}",
-                        id, ref, ann_json ? ann_json : "{}");
+                        test_lat_q(l, id), test_lat_q(l, ref),
+                        ann_json ? ann_json : "{}");
 }
 
 rec_view_t

@@ -45,6 +45,9 @@ void test_lat_host(test_lat_t *l, const char *id, const char *labels,
 void test_lat_event(test_lat_t *l, int kind, const char *host,
                     const char *data, rec_event_t *ev);
 
+/* s as a JSON string literal, quotes included (owned by l). */
+const char *test_lat_q(test_lat_t *l, const char *s);
+
 /* A decoded event (caller destroys with rec_event_destroy). */
 void test_event_decode(int kind, const char *host, const char *data,
                        rec_event_t *ev);
