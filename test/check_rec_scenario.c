@@ -779,6 +779,196 @@ START_TEST(test_ex14_10_shared_dev_links_to_shared_providers)
 }
 END_TEST
 
+/* ---- 13.2 upgrade of outdatedapp to upgradedapp ------------------------- */
+
+#define UPD_ANN(id)                                                           \
+    "{\"wasmcloud.dev/appspec\":\"updateapp\",\"wasmcloud.dev/managed-by\":" \
+    "\"wadm\",\"wasmcloud.dev/scaler\":\"" id "\","                          \
+    "\"wasmcloud.dev/spread_name\":\"default\"}"
+#define UPD_DOG_OLD                                                           \
+    "def405827ccf0936fa58a18f9ac2b83ff19fcb0dbd30bf720d2124c259302bc0"
+#define UPD_HELLO                                                             \
+    "10bb2db0d7cbbff76227e4f392fa6d2b0af582065685328ea53fd3ffe9f1bae3"
+#define UPD_KV "c4d7f4f26f053987a3c055863393a98c6407904cbd0d44cd1aa7e33b4ab7c5eb"
+#define UPD_HTTP_OLD                                                          \
+    "51bc8d5f3dc5860beb9126195e6e28b9cc3916392af46fb7d15541639a32af19"
+#define UPD_REDIS                                                             \
+    "09819793cd0cf698afcc86b6404bc6299923c144092b5df47bf57f6ab4aa1daa"
+#define UPD_DOG_NEW                                                           \
+    "51a282d154947f30fe339258d44bb836618cea7762ee930036ed753135712067"
+#define UPD_HTTP_NEW                                                          \
+    "3b0b6137b669d01bbef2974326e53b05b92421374345264e356c0cdbaf32610a"
+#define DOG_REF "ghcr.io/wasmcloud/components/dog-fetcher-rust:0.1."
+
+static void
+store_put(const char *name, const char *json)
+{
+    store_name[nstore] = xstrdup(name);
+    store_val[nstore++] = xstrdup(json);
+}
+
+static void
+linkdef_set(const char *src, const char *tgt, const char *name,
+            const char *pkg)
+{
+    char *d = xasprintf("{\"source_id\":\"%s\",\"target\":\"%s\","
+                        "\"name\":\"%s\",\"wit_namespace\":\"wasi\","
+                        "\"wit_package\":\"%s\",\"interfaces\":[]}",
+                        src, tgt, name, pkg);
+    event(CE_KIND_LINKDEF_SET, "H1", d, 50);
+    free(d);
+}
+
+START_TEST(test_upgrade_of_outdatedapp_follows_13_2)
+{
+    char *v1 = fixture_text("manifests/outdatedapp.yaml");
+    char *v2 = fixture_text("manifests/upgradedapp.yaml");
+    if (v1 == NULL || v2 == NULL) {
+        free(v1);
+        free(v2);
+        return;
+    }
+    /* v1 converged on H1 */
+    heartbeat("H1", NULL,
+              "{\"id\":\"updateapp-dog_fetcher\",\"image_ref\":\"" DOG_REF
+              "0\",\"annotations\":" UPD_ANN(UPD_DOG_OLD) ","
+              "\"max_instances\":5},"
+              "{\"id\":\"http_hello_world\",\"image_ref\":\"" HELLO_REF
+              "\",\"annotations\":" UPD_ANN(UPD_HELLO) ",\"max_instances\":3},"
+              "{\"id\":\"updateapp-kvcounter\",\"image_ref\":\"ghcr.io/"
+              "wasmcloud/components/http-keyvalue-counter-rust:0.1.0\","
+              "\"annotations\":" UPD_ANN(UPD_KV) ",\"max_instances\":3}",
+              "{\"id\":\"http_server\",\"image_ref\":\"ghcr.io/wasmcloud/"
+              "http-server:0.20.1\",\"annotations\":" UPD_ANN(UPD_HTTP_OLD)
+              "},{\"id\":\"keyvalue_redis\",\"image_ref\":\"ghcr.io/"
+              "wasmcloud/keyvalue-redis:0.26.0\",\"annotations\":"
+              UPD_ANN(UPD_REDIS) "}",
+              50);
+    linkdef_set("updateapp-kvcounter", "keyvalue_redis", "default",
+                "keyvalue");
+    linkdef_set("http_server", "http_hello_world", "hello", "http");
+    linkdef_set("http_server", "updateapp-dog_fetcher", "dog", "http");
+    store_put("updateapp-hello_world_address",
+              "{\"address\":\"0.0.0.0:8080\"}");
+    store_put("updateapp-dog_fetcher_address",
+              "{\"address\":\"0.0.0.0:8081\"}");
+    store_put("updateapp-kvconfig", "{\"URL\":\"redis://127.0.0.1:6379\"}");
+    deploy(v1, 1000);
+    answer_all(1100);
+    ck_assert_uint_eq(count_sent(CTL "component.scale.H1"), 0);
+    ck_assert_uint_eq(count_sent(CTL "provider.start.H1"), 0);
+    ck_assert_ptr_nonnull(strstr(status_doc, "{\"status\":{\"type\":"
+                                             "\"deployed\"}"));
+    /* v2: new scalers act first, then the old ones clean up */
+    nseen = nsent;
+    deploy(v2, 2000);
+    const char *b = find_next(CTL "component.scale.H1");
+    ck_assert_ptr_nonnull(strstr(b, DOG_REF "1\""));
+    ck_assert_ptr_nonnull(strstr(b, UPD_DOG_NEW));
+    ck_assert_ptr_nonnull(strstr(b, "\"count\":5,"));
+    b = find_next(CTL "component.scale.H1");
+    ck_assert_ptr_nonnull(strstr(b, "\"updateapp-echo_messaging\""));
+    expect_next(CTL "config.put.updateapp-hello_world_address",
+                "{\"address\":\"0.0.0.0:8082\"}");
+    b = find_next(CTL "component.scale.H1");
+    ck_assert_ptr_nonnull(strstr(b, UPD_DOG_OLD));
+    ck_assert_ptr_nonnull(strstr(b, "\"count\":0,"));
+    b = find_next(CTL "component.scale.H1");
+    ck_assert_ptr_nonnull(strstr(b, UPD_KV));
+    ck_assert_ptr_nonnull(strstr(b, "\"count\":0,"));
+    expect_next(CTL "link.del",
+                "{\"source_id\":\"updateapp-kvcounter\",\"name\":"
+                "\"default\",\"wit_namespace\":\"wasi\",\"wit_package\":"
+                "\"keyvalue\"}");
+    expect_next(CTL "config.del.updateapp-kvconfig", "");
+    expect_next(CTL "provider.stop.H1",
+                "{\"host_id\":\"H1\",\"provider_id\":\"http_server\"}");
+    expect_next(CTL "provider.stop.H1",
+                "{\"host_id\":\"H1\",\"provider_id\":\"keyvalue_redis\"}");
+    expect_nothing_new();
+    /* the old http_server counts as foreign until it stops */
+    answer_all(2100);
+    ck_assert_uint_eq(count_sent(CTL "provider.start.H1"), 0);
+    event(CE_KIND_PROVIDER_STOPPED, "H1",
+          "{\"annotations\":" UPD_ANN(UPD_HTTP_OLD) ",\"provider_id\":"
+          "\"http_server\",\"reason\":\"stop\"}",
+          2200);
+    b = find_next(CTL "provider.start.H1");
+    ck_assert_ptr_nonnull(strstr(b, "\"provider_ref\":\"ghcr.io/wasmcloud/"
+                                    "http-server:0.23.0\""));
+    ck_assert_ptr_nonnull(strstr(b, UPD_HTTP_NEW));
+    free(v1);
+    free(v2);
+}
+END_TEST
+
+/* 12.2: failed wins; messages trimmed, empty ones dropped, ", " joined. */
+START_TEST(test_status_document_aggregates_scalers)
+{
+    heartbeat("H1", NULL, NULL, NULL, 100);
+    deploy("apiVersion: core.oam.dev/v1beta1\n"
+           "kind: Application\n"
+           "metadata:\n"
+           "  name: agg\n"
+           "  annotations: {}\n"
+           "spec:\n"
+           "  components:\n"
+           "    - name: a\n"
+           "      type: component\n"
+           "      properties: {image: ia}\n"
+           "      traits:\n"
+           "        - type: spreadscaler\n"
+           "          properties:\n"
+           "            instances: 1\n"
+           "            spread:\n"
+           "              - name: s\n"
+           "                requirements: {zone: none}\n"
+           "    - name: b\n"
+           "      type: component\n"
+           "      properties: {image: ib}\n"
+           "      traits:\n"
+           "        - type: spreadscaler\n"
+           "          properties: {instances: 0}\n"
+           "    - name: p\n"
+           "      type: capability\n"
+           "      properties: {image: ip}\n",
+           1000);
+    answer_all(1000);
+    ck_assert_uint_eq(count_sent(CTL "provider.start.H1"), 1);
+    event(CE_KIND_PROVIDER_START_FAILED, "H1",
+          "{\"provider_ref\":\"ip\",\"provider_id\":\"agg-p\","
+          "\"error\":\"  disk full \\n\"}",
+          1100);
+    char *doc = xstrdup(status_doc);
+    cJSON *j = cJSON_Parse(doc);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(st, "type")->valuestring,
+                     "failed");
+    ck_assert_str_eq(
+        cJSON_GetObjectItemCaseSensitive(st, "message")->valuestring,
+        "Spread requirement conflict: s spread requires 1 instances vs 0 "
+        "computed from reconciliation commands, disk full");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(j, "scalers");
+    ck_assert_int_eq(cJSON_GetArraySize(sc), 3);
+    const cJSON *b = cJSON_GetArrayItem(sc, 1);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(b, "name")->valuestring,
+                     "agg-b");
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b, "status"), "message"));
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(sc, 2), "status");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(p, "message")->valuestring,
+                     "  disk full \n");
+    ck_assert_str_eq(
+        cJSON_GetObjectItemCaseSensitive(j, "version")->valuestring, "");
+    ck_assert_int_eq(
+        cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "components")),
+        0);
+    cJSON_Delete(j);
+    free(doc);
+}
+END_TEST
+
 /* 13.3: an app without scalers still gets the undeployed status. */
 START_TEST(test_undeploy_of_unknown_app_publishes_undeployed)
 {
@@ -803,6 +993,8 @@ rec_scenario_suite(void)
     tcase_add_test(tc, test_ex14_8_start_failure_backs_off_then_retries);
     tcase_add_test(tc, test_ex14_9_config_puts_precede_the_scale);
     tcase_add_test(tc, test_ex14_10_shared_dev_links_to_shared_providers);
+    tcase_add_test(tc, test_upgrade_of_outdatedapp_follows_13_2);
+    tcase_add_test(tc, test_status_document_aggregates_scalers);
     tcase_add_test(tc, test_undeploy_of_unknown_app_publishes_undeployed);
     suite_add_tcase(s, tc);
     return s;
