@@ -16,15 +16,8 @@
 #include "test/lib/test_util.h"
 #include "workers/reconciler/rec_scaler.h"
 
-#define MF_HEAD(name)                                                         \
-    "apiVersion: core.oam.dev/v1beta1\n"                                      \
-    "kind: Application\n"                                                     \
-    "metadata:\n"                                                             \
-    "  name: " name "\n"                                                      \
-    "  annotations: {}\n"                                                     \
-    "spec:\n"
 
-/* ---- 3.1 targets ------------------------------------------------------ */
+/* ---- 3.1 targets -------------------------------------------------------- */
 
 typedef struct target_row {
     uint64_t n;
@@ -51,7 +44,7 @@ START_TEST(test_rec_targets_follow_the_spec_table)
     const target_row_t *row = &target_rows[_i];
     char yaml[2048];
     int off = snprintf(yaml, sizeof(yaml),
-                       MF_HEAD("t") "  components:\n"
+                       TEST_LAT_MF_HEAD("t") "  components:\n"
                        "    - name: c\n"
                        "      type: component\n"
                        "      properties:\n"
@@ -122,7 +115,7 @@ END_TEST
 START_TEST(test_rec_targets_without_spreads_are_one_default_spread)
 {
     rec_scaler_t **v;
-    size_t n = test_scalers_yaml(MF_HEAD("t") "  components:\n"
+    size_t n = test_scalers_yaml(TEST_LAT_MF_HEAD("t") "  components:\n"
                                  "    - name: c\n"
                                  "      type: component\n"
                                  "      properties:\n"
@@ -144,7 +137,7 @@ END_TEST
 START_TEST(test_rec_daemon_keeps_spreads_as_listed)
 {
     rec_scaler_t **v;
-    size_t n = test_scalers_yaml(MF_HEAD("t") "  components:\n"
+    size_t n = test_scalers_yaml(TEST_LAT_MF_HEAD("t") "  components:\n"
                                  "    - name: c\n"
                                  "      type: component\n"
                                  "      properties:\n"
@@ -171,7 +164,7 @@ START_TEST(test_rec_daemon_keeps_spreads_as_listed)
 }
 END_TEST
 
-/* ---- 3.2 eligibility ------------------------------------------------ */
+/* ---- 3.2 eligibility ---------------------------------------------------- */
 
 static bool
 matches(const char *req, const char *labels)
@@ -245,38 +238,6 @@ fixture(const char *rel, rec_scaler_t ***v)
     return n;
 }
 
-static const char *simple_yaml =
-    MF_HEAD("hello-simple") "  components:\n"
-    "    - name: hello\n"
-    "      type: component\n"
-    "      properties:\n"
-    "        image: ghcr.io/wasmcloud/components/http-hello-world-rust:0.1.0\n"
-    "        id: http_hello_world\n"
-    "      traits:\n"
-    "        - type: spreadscaler\n"
-    "          properties:\n"
-    "            instances: 4\n"
-    "    - name: httpserver\n"
-    "      type: capability\n"
-    "      properties:\n"
-    "        image: ghcr.io/wasmcloud/http-server:0.23.0\n"
-    "        id: http_server\n"
-    "      traits:\n"
-    "        - type: spreadscaler\n"
-    "          properties:\n"
-    "            instances: 1\n"
-    "        - type: link\n"
-    "          properties:\n"
-    "            namespace: wasi\n"
-    "            package: http\n"
-    "            interfaces: [incoming-handler]\n"
-    "            target:\n"
-    "              name: hello\n"
-    "            source:\n"
-    "              config:\n"
-    "                - name: httpaddr\n"
-    "                  properties:\n"
-    "                    address: 0.0.0.0:8080\n";
 
 static const char *const simple_list[] = {
     "SpreadScaler|http_hello_world|"
@@ -324,7 +285,7 @@ expect_simple(rec_scaler_t **v, size_t n)
 START_TEST(test_rec_build_simple_inline_gives_spec_list)
 {
     rec_scaler_t **v;
-    size_t n = test_scalers_yaml(simple_yaml, &v);
+    size_t n = test_scalers_yaml(test_yaml_hello_simple, &v);
     expect_simple(v, n);
     rec_scalers_free(v, n);
 }
@@ -575,46 +536,13 @@ START_TEST(test_rec_build_upgrade_keeps_ids_of_unchanged_scalers)
 }
 END_TEST
 
-/* ---- lattice.md 6.3 vectors ------------------------------------------- */
+/* ---- lattice.md 6.3 vectors --------------------------------------------- */
 
-static const char *cfg_demo_yaml =
-    "apiVersion: core.oam.dev/v1beta1\n"
-    "kind: Application\n"
-    "metadata:\n"
-    "  name: cfg-demo\n"
-    "  annotations: {}\n"
-    "spec:\n"
-    "  policies:\n"
-    "    - name: vault\n"
-    "      type: policy.secret.wasmcloud.dev/v1alpha1\n"
-    "      properties:\n"
-    "        backend: baobun\n"
-    "        role_name: app\n"
-    "  components:\n"
-    "    - name: api\n"
-    "      type: component\n"
-    "      properties:\n"
-    "        image: ghcr.io/example/api:2.0.0\n"
-    "        config:\n"
-    "          - name: settings\n"
-    "            properties:\n"
-    "              mode: prod\n"
-    "          - name: shared-settings\n"
-    "        secrets:\n"
-    "          - name: db-password\n"
-    "            properties:\n"
-    "              policy: vault\n"
-    "              key: /app/db\n"
-    "              field: password\n"
-    "      traits:\n"
-    "        - type: spreadscaler\n"
-    "          properties:\n"
-    "            instances: 1\n";
 
 START_TEST(test_rec_ids_match_lattice_vectors)
 {
     rec_scaler_t **v;
-    size_t n = test_scalers_yaml(simple_yaml, &v);
+    size_t n = test_scalers_yaml(test_yaml_hello_simple, &v);
     ck_assert_str_eq(v[0]->id, "51f5a7b765665fbd56fb630960d59b2b6b5f4150"
                                "7ccfd5fe1eaca6b154f3c6ac");
     ck_assert_str_eq(v[1]->id, "71e4e16aae6b1fd1cac75ad82f407ccabbba4adf"
@@ -623,7 +551,7 @@ START_TEST(test_rec_ids_match_lattice_vectors)
                                "9d273d1a0264a609e9a62aa5");
     rec_scalers_free(v, n);
 
-    n = test_scalers_yaml(MF_HEAD("echo-app") "  components:\n"
+    n = test_scalers_yaml(TEST_LAT_MF_HEAD("echo-app") "  components:\n"
                           "    - name: echo\n"
                           "      type: component\n"
                           "      properties:\n"
@@ -639,7 +567,7 @@ START_TEST(test_rec_ids_match_lattice_vectors)
                                "d4fdfabc670f6d6ee444a589");
     rec_scalers_free(v, n);
 
-    n = test_scalers_yaml(cfg_demo_yaml, &v);
+    n = test_scalers_yaml(test_yaml_cfg_demo, &v);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(v[0]->id, "eabbd78f1f71fe00ca3ca8c1b9476d7b38b0a610"
                                "f5916ee9f25ab1108011a81b");
@@ -651,7 +579,8 @@ END_TEST
 START_TEST(test_rec_ids_ignore_spreads_and_counts)
 {
     rec_scaler_t **a, **b;
-    size_t na = test_scalers_yaml(MF_HEAD("upgrade-demo") "  components:\n"
+    size_t na = test_scalers_yaml(TEST_LAT_MF_HEAD("upgrade-demo")
+                                  "  components:\n"
                                   "    - name: web\n"
                                   "      type: component\n"
                                   "      properties:\n"
@@ -661,7 +590,8 @@ START_TEST(test_rec_ids_ignore_spreads_and_counts)
                                   "          properties:\n"
                                   "            instances: 2\n",
                                   &a);
-    size_t nb = test_scalers_yaml(MF_HEAD("upgrade-demo") "  components:\n"
+    size_t nb = test_scalers_yaml(TEST_LAT_MF_HEAD("upgrade-demo")
+                                  "  components:\n"
                                   "    - name: web\n"
                                   "      type: component\n"
                                   "      properties:\n"
@@ -682,12 +612,12 @@ START_TEST(test_rec_ids_ignore_spreads_and_counts)
 }
 END_TEST
 
-/* ---- config and secret names, the 9.2 reference map ------------------- */
+/* ---- config and secret names, the 9.2 reference map --------------------- */
 
 START_TEST(test_rec_cfg_demo_config_list_and_secret_map)
 {
     rec_scaler_t **v;
-    size_t n = test_scalers_yaml(cfg_demo_yaml, &v);
+    size_t n = test_scalers_yaml(test_yaml_cfg_demo, &v);
     const rec_scaler_t *s = v[0];
     ck_assert_uint_eq(s->config.n, 3);
     ck_assert_str_eq(s->config.v[0], "cfg_demo-settings");
@@ -702,13 +632,13 @@ START_TEST(test_rec_cfg_demo_config_list_and_secret_map)
     ck_assert(sec->is_secret && sec->has_values);
     ck_assert_ptr_null(sec->error);
     ck_assert_str_eq(sec->name, "SECRET_cfg_demo-db_password");
-    ck_assert_uint_eq(sec->values.n, 6);
+    ck_assert_uint_eq(sec->values.n, 5);
     ck_assert_str_eq(rec_smap_get(&sec->values, "name"), "db-password");
     ck_assert_str_eq(rec_smap_get(&sec->values, "type"),
                      "secret.wasmcloud.dev/v1alpha1");
     ck_assert_str_eq(rec_smap_get(&sec->values, "backend"), "baobun");
     ck_assert_str_eq(rec_smap_get(&sec->values, "key"), "/app/db");
-    ck_assert_str_eq(rec_smap_get(&sec->values, "field"), "password");
+    ck_assert_ptr_null(rec_smap_get(&sec->values, "field"));
     ck_assert_ptr_null(rec_smap_get(&sec->values, "version"));
     ck_assert_str_eq(rec_smap_get(&sec->values, "policy"),
                      "{\"type\":\"properties.secret.wasmcloud.dev/v1alpha1\","
@@ -721,7 +651,7 @@ START_TEST(test_rec_secret_policy_holds_every_property_but_backend)
 {
     rec_scaler_t **v;
     size_t n = test_scalers_yaml(
-        MF_HEAD("Sec App") "  policies:\n"
+        TEST_LAT_MF_HEAD("Sec App") "  policies:\n"
         "    - name: p\n"
         "      type: policy.secret.wasmcloud.dev/v1alpha1\n"
         "      properties:\n"
@@ -738,6 +668,7 @@ START_TEST(test_rec_secret_policy_holds_every_property_but_backend)
         "            properties:\n"
         "              policy: p\n"
         "              key: k\n"
+        "              field: password\n"
         "              version: \"3\"\n",
         &v);
     ck_assert_uint_eq(n, 1); /* the implicit provider spread */
@@ -746,7 +677,7 @@ START_TEST(test_rec_secret_policy_holds_every_property_but_backend)
     ck_assert_str_eq(v[0]->config.v[0], "SECRET_sec_app-tok_en");
     ck_assert_str_eq(rec_smap_get(&sec->values, "name"), "Tok.En");
     ck_assert_str_eq(rec_smap_get(&sec->values, "version"), "3");
-    ck_assert_ptr_null(rec_smap_get(&sec->values, "field"));
+    ck_assert_str_eq(rec_smap_get(&sec->values, "field"), "password");
     cJSON *pol = cJSON_Parse(rec_smap_get(&sec->values, "policy"));
     cJSON *want = cJSON_Parse(
         "{\"type\":\"properties.secret.wasmcloud.dev/v1alpha1\","
@@ -764,7 +695,7 @@ START_TEST(test_rec_secret_uses_last_policy_of_a_name)
 {
     rec_scaler_t **v;
     size_t n = test_scalers_yaml(
-        MF_HEAD("dup") "  policies:\n"
+        TEST_LAT_MF_HEAD("dup") "  policies:\n"
         "    - name: p\n"
         "      type: policy.secret.wasmcloud.dev/v1alpha1\n"
         "      properties: {backend: first}\n"
@@ -792,7 +723,7 @@ START_TEST(test_rec_link_config_lists_and_attached_order)
 {
     rec_scaler_t **v;
     size_t n = test_scalers_yaml(
-        MF_HEAD("lk") "  policies:\n"
+        TEST_LAT_MF_HEAD("lk") "  policies:\n"
         "    - name: p\n"
         "      type: policy.secret.wasmcloud.dev/v1alpha1\n"
         "      properties: {backend: b}\n"
@@ -856,13 +787,13 @@ START_TEST(test_rec_link_config_lists_and_attached_order)
 }
 END_TEST
 
-/* ---- 2: the rules of the trait tables ------------------------------------ */
+/* ---- 2: the rules of the trait tables ----------------------------------- */
 
 START_TEST(test_rec_build_trait_table_rules)
 {
     rec_scaler_t **v;
     size_t n = test_scalers_yaml(
-        MF_HEAD("rules") "  components:\n"
+        TEST_LAT_MF_HEAD("rules") "  components:\n"
         /* no scaler trait: never started, no scaler */
         "    - name: idle\n"
         "      type: component\n"
@@ -963,7 +894,7 @@ END_TEST
 START_TEST(test_rec_build_each_scaler_gets_its_own_configs)
 {
     rec_scaler_t **v;
-    size_t n = test_scalers_yaml(MF_HEAD("two") "  components:\n"
+    size_t n = test_scalers_yaml(TEST_LAT_MF_HEAD("two") "  components:\n"
                                  "    - name: c\n"
                                  "      type: component\n"
                                  "      properties:\n"
@@ -994,7 +925,7 @@ START_TEST(test_rec_build_status_scaler_for_bad_entries)
 {
     rec_scaler_t **v;
     size_t n = test_scalers_yaml(
-        MF_HEAD("bad") "  components:\n"
+        TEST_LAT_MF_HEAD("bad") "  components:\n"
         "    - name: neither\n"
         "      type: capability\n"
         "      properties: {}\n"

@@ -64,23 +64,13 @@ link_cmd(int type)
     return c;
 }
 
-static void
-expect_cmd(const rec_cmd_t *c, const char *subject, const char *body)
-{
-    char *s = rec_cmd_subject(c, "default", NULL);
-    char *b = rec_cmd_body(c);
-    ck_assert_str_eq(s, subject);
-    ck_assert_str_eq(b, body);
-    free(s);
-    free(b);
-}
 
-/* ---- bodies (lattice.md 5.4) ------------------------------------------- */
+/* ---- bodies (lattice.md 5.4) -------------------------------------------- */
 
 START_TEST(test_cmd_scale_body_matches_5_4_1)
 {
     rec_cmd_t *c = scale_cmd(HOST, 4, ID_C, "default");
-    expect_cmd(c, "wasmbus.ctl.v1.default.component.scale." HOST,
+    test_expect_cmd(c, "wasmbus.ctl.v1.default.component.scale." HOST,
                "{\"component_ref\":\"" HELLO_REF "\",\"component_id\":"
                "\"http_hello_world\",\"annotations\":{"
                "\"wasmcloud.dev/appspec\":\"hello-simple\","
@@ -103,7 +93,7 @@ END_TEST
 START_TEST(test_cmd_start_body_matches_5_4_2)
 {
     rec_cmd_t *c = start_cmd(HOST);
-    expect_cmd(c, "wasmbus.ctl.v1.default.provider.start." HOST,
+    test_expect_cmd(c, "wasmbus.ctl.v1.default.provider.start." HOST,
                "{\"provider_id\":\"http_server\",\"provider_ref\":\"" HTTP_REF
                "\",\"host_id\":\"" HOST "\",\"config\":[],\"annotations\":{"
                "\"wasmcloud.dev/appspec\":\"hello-simple\","
@@ -121,7 +111,7 @@ START_TEST(test_cmd_stop_body_matches_5_4_3)
     c->id = xstrdup("http_server");
     c->reference = xstrdup(HTTP_REF);
     rec_smap_set(&c->annotations, REC_ANN_SCALER, ID_P);
-    expect_cmd(c, "wasmbus.ctl.v1.default.provider.stop." HOST,
+    test_expect_cmd(c, "wasmbus.ctl.v1.default.provider.stop." HOST,
                "{\"host_id\":\"" HOST "\",\"provider_id\":\"http_server\"}");
     rec_cmd_free(c);
 }
@@ -130,7 +120,7 @@ END_TEST
 START_TEST(test_cmd_link_bodies_match_5_4_4_and_5_4_5)
 {
     rec_cmd_t *c = link_cmd(REC_CMD_PUT_LINK);
-    expect_cmd(c, "wasmbus.ctl.v1.default.link.put",
+    test_expect_cmd(c, "wasmbus.ctl.v1.default.link.put",
                "{\"source_id\":\"http_server\",\"target\":"
                "\"http_hello_world\",\"name\":\"default\",\"wit_namespace\":"
                "\"wasi\",\"wit_package\":\"http\",\"interfaces\":["
@@ -138,7 +128,7 @@ START_TEST(test_cmd_link_bodies_match_5_4_4_and_5_4_5)
                "\"hello_simple-httpaddr\"],\"target_config\":[]}");
     rec_cmd_free(c);
     c = link_cmd(REC_CMD_DEL_LINK);
-    expect_cmd(c, "wasmbus.ctl.v1.default.link.del",
+    test_expect_cmd(c, "wasmbus.ctl.v1.default.link.del",
                "{\"source_id\":\"http_server\",\"name\":\"default\","
                "\"wit_namespace\":\"wasi\",\"wit_package\":\"http\"}");
     rec_cmd_free(c);
@@ -150,16 +140,18 @@ START_TEST(test_cmd_config_bodies_match_5_4_6_and_5_4_7)
     rec_cmd_t *c = rec_cmd_new(REC_CMD_PUT_CONFIG, "hello-simple", "x");
     c->config_name = xstrdup("hello_simple-httpaddr");
     rec_smap_set(&c->values, "address", "0.0.0.0:8080");
-    expect_cmd(c, "wasmbus.ctl.v1.default.config.put.hello_simple-httpaddr",
+    test_expect_cmd(c,
+                    "wasmbus.ctl.v1.default.config.put.hello_simple-httpaddr",
                "{\"address\":\"0.0.0.0:8080\"}");
     rec_cmd_free(c);
     c = rec_cmd_new(REC_CMD_PUT_CONFIG, "a", "x");
     c->config_name = xstrdup("empty");
-    expect_cmd(c, "wasmbus.ctl.v1.default.config.put.empty", "{}");
+    test_expect_cmd(c, "wasmbus.ctl.v1.default.config.put.empty", "{}");
     rec_cmd_free(c);
     c = rec_cmd_new(REC_CMD_DEL_CONFIG, "hello-simple", "x");
     c->config_name = xstrdup("hello_simple-httpaddr");
-    expect_cmd(c, "wasmbus.ctl.v1.default.config.del.hello_simple-httpaddr",
+    test_expect_cmd(c,
+                    "wasmbus.ctl.v1.default.config.del.hello_simple-httpaddr",
                "");
     rec_cmd_free(c);
 }
@@ -258,7 +250,7 @@ START_TEST(test_cmd_dup_is_an_equal_deep_copy)
 }
 END_TEST
 
-/* ---- expectations (scalers.md 11.1) -------------------------------------- */
+/* ---- expectations (scalers.md 11.1) ------------------------------------- */
 
 #define ANN_FULL                                                              \
     "{\"wasmcloud.dev/appspec\":\"hello-simple\","                            \

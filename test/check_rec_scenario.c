@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/manifest/mf.h"
 #include "common/xalloc.h"
+#include "test/lib/test_lattice.h"
 #include "test/lib/test_util.h"
 #include "workers/reconciler/rec_engine.h"
 
@@ -224,6 +225,18 @@ fixture_text(const char *rel)
     return text;
 }
 
+/* Both fixtures' texts (caller frees), or false (skipped) if one is absent. */
+static bool
+fixture_pair(const char *a, const char *b, char **ta, char **tb)
+{
+    *ta = fixture_text(a);
+    *tb = *ta ? fixture_text(b) : NULL;
+    if (*tb != NULL)
+        return true;
+    free(*ta);
+    return false;
+}
+
 /* The next new request must be subject (and body unless NULL). */
 static void
 expect_next(const char *subject, const char *body)
@@ -263,7 +276,7 @@ count_sent(const char *subject)
     return n;
 }
 
-/* ---- 14.1 ----------------------------------------------------------------- */
+/* ---- 14.1 --------------------------------------------------------------- */
 
 #define HELLO_REF "ghcr.io/wasmcloud/components/http-hello-world-rust:0.1.0"
 #define HTTP_REF "ghcr.io/wasmcloud/http-server:0.23.0"
@@ -295,45 +308,6 @@ count_sent(const char *subject)
     "{\"status\":{\"type\":\"undeployed\",\"message\":\"Manifest has been "   \
     "undeployed\"},\"version\":\"\",\"components\":[]}"
 
-static const char *simple_yaml =
-    "apiVersion: core.oam.dev/v1beta1\n"
-    "kind: Application\n"
-    "metadata:\n"
-    "  name: hello-simple\n"
-    "  annotations:\n"
-    "    description: 'A Hello World app for testing, most basic HTTP link'\n"
-    "spec:\n"
-    "  components:\n"
-    "    - name: hello\n"
-    "      type: component\n"
-    "      properties:\n"
-    "        image: " HELLO_REF "\n"
-    "        id: http_hello_world\n"
-    "      traits:\n"
-    "        - type: spreadscaler\n"
-    "          properties:\n"
-    "            instances: 4\n"
-    "    - name: httpserver\n"
-    "      type: capability\n"
-    "      properties:\n"
-    "        image: " HTTP_REF "\n"
-    "        id: http_server\n"
-    "      traits:\n"
-    "        - type: spreadscaler\n"
-    "          properties:\n"
-    "            instances: 1\n"
-    "        - type: link\n"
-    "          properties:\n"
-    "            namespace: wasi\n"
-    "            package: http\n"
-    "            interfaces: [incoming-handler]\n"
-    "            target:\n"
-    "              name: hello\n"
-    "            source:\n"
-    "              config:\n"
-    "                - name: httpaddr\n"
-    "                  properties:\n"
-    "                    address: 0.0.0.0:8080\n";
 
 static void
 simple_echoes(uint64_t now)
@@ -351,7 +325,7 @@ simple_echoes(uint64_t now)
 START_TEST(test_ex14_1_simple_app_end_to_end)
 {
     heartbeat("H1", NULL, NULL, NULL, 100);
-    deploy(simple_yaml, 1000);
+    deploy(test_yaml_hello_simple, 1000);
     expect_next(CTL "component.scale.H1", SCALE_BODY(4));
     expect_next(CTL "provider.start.H1", START_BODY);
     expect_next(CTL "config.get.hello_simple-httpaddr", "");
@@ -439,7 +413,7 @@ START_TEST(test_ex14_1_fixture_deploy_sends_the_spec_bodies)
 }
 END_TEST
 
-/* ---- 14.5 at the wrapper: a matching echo produces nothing ------------- */
+/* ---- 14.5 at the wrapper: a matching echo produces nothing -------------- */
 
 #define AGENT_REF "ghcr.io/example/agent:1.0.0"
 #define ID_D "9d89c3abe6ac97019667b91f3e39d84e8827163e7952e5886777b3dff2b0ff71"
@@ -506,7 +480,7 @@ START_TEST(test_ex14_5_matching_echo_clears_then_next_event_fills)
 }
 END_TEST
 
-/* ---- 14.6 upgrade --------------------------------------------------------- */
+/* ---- 14.6 upgrade ------------------------------------------------------- */
 
 static char *
 upgrade_yaml(const char *version)
@@ -529,8 +503,10 @@ upgrade_yaml(const char *version)
                      version, version);
 }
 
-#define ID_OLD "ba8d6af3c7ec245f0975d7446c72e5e58e9e05e229e88eadb534953f3bd5b9f9"
-#define ID_NEW "f750e91f0d47271e3a908bbdd0dd3886a465eaa11c9ba0128cead2e4ae791318"
+#define ID_OLD                                                                \
+    "ba8d6af3c7ec245f0975d7446c72e5e58e9e05e229e88eadb534953f3bd5b9f9"
+#define ID_NEW                                                                \
+    "f750e91f0d47271e3a908bbdd0dd3886a465eaa11c9ba0128cead2e4ae791318"
 
 START_TEST(test_ex14_6_upgrade_scales_new_before_old_cleanup)
 {
@@ -584,12 +560,12 @@ START_TEST(test_ex14_6_upgrade_scales_new_before_old_cleanup)
 }
 END_TEST
 
-/* ---- 14.8 provider start failure --------------------------------------------- */
+/* ---- 14.8 provider start failure ---------------------------------------- */
 
 START_TEST(test_ex14_8_start_failure_backs_off_then_retries)
 {
     heartbeat("H1", NULL, NULL, NULL, 100);
-    deploy(simple_yaml, 1000);
+    deploy(test_yaml_hello_simple, 1000);
     answer_all(1000);
     ck_assert_uint_eq(count_sent(CTL "provider.start.H1"), 1);
     event(CE_KIND_PROVIDER_START_FAILED, "H1",
@@ -626,33 +602,7 @@ END_TEST
 START_TEST(test_ex14_9_config_puts_precede_the_scale)
 {
     heartbeat("H1", NULL, NULL, NULL, 100);
-    deploy("apiVersion: core.oam.dev/v1beta1\n"
-           "kind: Application\n"
-           "metadata:\n"
-           "  name: cfg-demo\n"
-           "  annotations: {}\n"
-           "spec:\n"
-           "  policies:\n"
-           "    - name: vault\n"
-           "      type: policy.secret.wasmcloud.dev/v1alpha1\n"
-           "      properties: {backend: baobun, role_name: app}\n"
-           "  components:\n"
-           "    - name: api\n"
-           "      type: component\n"
-           "      properties:\n"
-           "        image: ghcr.io/example/api:2.0.0\n"
-           "        config:\n"
-           "          - name: settings\n"
-           "            properties: {mode: prod}\n"
-           "          - name: shared-settings\n"
-           "        secrets:\n"
-           "          - name: db-password\n"
-           "            properties: {policy: vault, key: /app/db}\n"
-           "      traits:\n"
-           "        - type: spreadscaler\n"
-           "          properties:\n"
-           "            instances: 1\n",
-           1000);
+    deploy(test_yaml_cfg_demo, 1000);
     expect_next(CTL "config.get.cfg_demo-settings", "");
     expect_next(CTL "config.get.shared-settings", "");
     expect_next(CTL "config.get." SECRET_NAME, "");
@@ -689,17 +639,14 @@ START_TEST(test_ex14_9_config_puts_precede_the_scale)
 }
 END_TEST
 
-/* ---- 14.10 shared provider ------------------------------------------------- */
+/* ---- 14.10 shared provider ---------------------------------------------- */
 
 START_TEST(test_ex14_10_shared_dev_links_to_shared_providers)
 {
-    char *shared = fixture_text("manifests/shared/shared_http.yaml");
-    char *dev = fixture_text("manifests/shared/shared_http_dev.yaml");
-    if (shared == NULL || dev == NULL) {
-        free(shared);
-        free(dev);
+    char *shared, *dev;
+    if (!fixture_pair("manifests/shared/shared_http.yaml",
+                      "manifests/shared/shared_http_dev.yaml", &shared, &dev))
         return;
-    }
     heartbeat("H1", NULL, NULL,
               "{\"id\":\"shared_http-httpclient\",\"image_ref\":\"ghcr.io/"
               "wasmcloud/http-client:0.12.0\",\"annotations\":{"
@@ -789,7 +736,8 @@ END_TEST
     "def405827ccf0936fa58a18f9ac2b83ff19fcb0dbd30bf720d2124c259302bc0"
 #define UPD_HELLO                                                             \
     "10bb2db0d7cbbff76227e4f392fa6d2b0af582065685328ea53fd3ffe9f1bae3"
-#define UPD_KV "c4d7f4f26f053987a3c055863393a98c6407904cbd0d44cd1aa7e33b4ab7c5eb"
+#define UPD_KV                                                                \
+    "c4d7f4f26f053987a3c055863393a98c6407904cbd0d44cd1aa7e33b4ab7c5eb"
 #define UPD_HTTP_OLD                                                          \
     "51bc8d5f3dc5860beb9126195e6e28b9cc3916392af46fb7d15541639a32af19"
 #define UPD_REDIS                                                             \
@@ -821,13 +769,10 @@ linkdef_set(const char *src, const char *tgt, const char *name,
 
 START_TEST(test_upgrade_of_outdatedapp_follows_13_2)
 {
-    char *v1 = fixture_text("manifests/outdatedapp.yaml");
-    char *v2 = fixture_text("manifests/upgradedapp.yaml");
-    if (v1 == NULL || v2 == NULL) {
-        free(v1);
-        free(v2);
+    char *v1, *v2;
+    if (!fixture_pair("manifests/outdatedapp.yaml",
+                      "manifests/upgradedapp.yaml", &v1, &v2))
         return;
-    }
     /* v1 converged on H1 */
     heartbeat("H1", NULL,
               "{\"id\":\"updateapp-dog_fetcher\",\"image_ref\":\"" DOG_REF
@@ -957,8 +902,9 @@ START_TEST(test_status_document_aggregates_scalers)
         cJSON_GetObjectItemCaseSensitive(b, "status"), "message"));
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetArrayItem(sc, 2), "status");
-    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(p, "message")->valuestring,
-                     "  disk full \n");
+    ck_assert_str_eq(
+        cJSON_GetObjectItemCaseSensitive(p, "message")->valuestring,
+        "  disk full \n");
     ck_assert_str_eq(
         cJSON_GetObjectItemCaseSensitive(j, "version")->valuestring, "");
     ck_assert_int_eq(

@@ -20,14 +20,7 @@
 #include "test/lib/test_util.h"
 #include "workers/reconciler/rec_scaler.h"
 
-#define MF_HEAD(name)                                                         \
-    "apiVersion: core.oam.dev/v1beta1\n"                                      \
-    "kind: Application\n"                                                     \
-    "metadata:\n"                                                             \
-    "  name: " name "\n"                                                      \
-    "  annotations: {}\n"                                                     \
-    "spec:\n"                                                                 \
-    "  components:\n"
+#define MF_HEAD(name) TEST_LAT_MF_HEAD(name) "  components:\n"
 
 /* One component entry with a trait block (already indented by 8). */
 #define ENTRY(name, type, image, traits)                                      \
@@ -87,18 +80,8 @@ expect(const rec_scaler_t *s, const char *cmds, int type, const char *msg)
     ck_assert_str_eq(m, msg);
 }
 
-static void
-expect_body(const rec_cmd_t *c, const char *subject, const char *body)
-{
-    char *sub = rec_cmd_subject(c, "default", NULL);
-    char *b = rec_cmd_body(c);
-    ck_assert_str_eq(sub, subject);
-    ck_assert_str_eq(b, body);
-    free(sub);
-    free(b);
-}
 
-/* ---- 14.2 weighted spreads over labelled hosts --------------------------- */
+/* ---- 14.2 weighted spreads over labelled hosts -------------------------- */
 
 #define SPREAD_DEMO                                                           \
     MF_HEAD("spread-demo")                                                    \
@@ -136,7 +119,7 @@ START_TEST(test_ex14_2_weighted_spreads_one_host_each)
                      "Scale(H2,3,west)");
     ck_assert_int_eq(t, REC_ST_RECONCILING);
     ck_assert_str_eq(m, "Scaling component on 3 host(s)");
-    expect_body(cmds.v[0], "wasmbus.ctl.v1.default.component.scale.H1",
+    test_expect_cmd(cmds.v[0], "wasmbus.ctl.v1.default.component.scale.H1",
                 "{\"component_ref\":\"ghcr.io/example/echo:0.3.4\","
                 "\"component_id\":\"spread_demo-echo\",\"annotations\":{"
                 "\"wasmcloud.dev/appspec\":\"spread-demo\","
@@ -159,7 +142,7 @@ START_TEST(test_ex14_2_missing_west_host_is_a_conflict_without_commands)
 }
 END_TEST
 
-/* ---- 14.3 scale down across hosts ------------------------------------------ */
+/* ---- 14.3 scale down across hosts --------------------------------------- */
 
 #define SCALE_DEMO_ID                                                         \
     "c11ed96a178d3a7ad79ca9a38c65061a459e838dc76ade6657805f6da09503bd"
@@ -303,7 +286,7 @@ START_TEST(test_comp_ineligible_hosts_are_emptied_first)
                      "Scale(H2,0,-) Scale(H3,0,-)");
     ck_assert_int_eq(t, REC_ST_RECONCILING);
     ck_assert_str_eq(m, MSG_INELIGIBLE_C);
-    expect_body(cmds.v[0], "wasmbus.ctl.v1.default.component.scale.H2",
+    test_expect_cmd(cmds.v[0], "wasmbus.ctl.v1.default.component.scale.H2",
                 "{\"component_ref\":\"img\",\"component_id\":\"ie-c\","
                 "\"annotations\":{\"wasmcloud.dev/appspec\":\"ie\","
                 "\"wasmcloud.dev/managed-by\":\"wadm\"},\"count\":0,"
@@ -341,7 +324,7 @@ START_TEST(test_comp_spread_without_hosts_and_zero_target_fails_softly)
 }
 END_TEST
 
-/* ---- 14.11 and step 3: overlapping spreads ----------------------------- */
+/* ---- 14.11 and step 3: overlapping spreads ------------------------------ */
 
 START_TEST(test_ex14_11_overlapping_spreads_conflict)
 {
@@ -408,7 +391,7 @@ START_TEST(test_comp_conflict_uses_running_counts_of_uncommanded_hosts)
 }
 END_TEST
 
-/* ---- 14.5 daemon with an ineligible host --------------------------------- */
+/* ---- 14.5 daemon with an ineligible host -------------------------------- */
 
 #define DAEMON_DEMO_ID                                                        \
     "9d89c3abe6ac97019667b91f3e39d84e8827163e7952e5886777b3dff2b0ff71"
@@ -439,7 +422,7 @@ START_TEST(test_ex14_5_daemon_removes_ineligible_then_fills)
     ck_assert_str_eq(test_reconcile(s, &l, &cmds, &t, &m), "Scale(H3,0,-)");
     ck_assert_int_eq(t, REC_ST_RECONCILING);
     ck_assert_str_eq(m, MSG_INELIGIBLE_C);
-    expect_body(cmds.v[0], "wasmbus.ctl.v1.default.component.scale.H3",
+    test_expect_cmd(cmds.v[0], "wasmbus.ctl.v1.default.component.scale.H3",
                 "{\"component_ref\":\"ghcr.io/example/agent:1.0.0\","
                 "\"component_id\":\"daemon_demo-agent\",\"annotations\":{"
                 "\"wasmcloud.dev/appspec\":\"daemon-demo\","
@@ -522,7 +505,7 @@ START_TEST(test_daemon_default_spread_covers_every_host)
 }
 END_TEST
 
-/* ---- 14.7 host loss ---------------------------------------------------------- */
+/* ---- 14.7 host loss ----------------------------------------------------- */
 
 START_TEST(test_ex14_7_host_stopped_replaces_instances)
 {
@@ -558,7 +541,7 @@ START_TEST(test_ex14_7_host_stopped_replaces_instances)
 }
 END_TEST
 
-/* ---- 14.4 provider spread ---------------------------------------------- */
+/* ---- 14.4 provider spread ----------------------------------------------- */
 
 #define PROV_DEMO_ID                                                          \
     "e79ff4ee9df03895ba374fc55e2750c626e05df7c7ea5e6e4daa6eadfcb4ebe6"
@@ -598,14 +581,14 @@ START_TEST(test_ex14_4_provider_spread_starts_and_stops)
                      "Start(H2,ComplexTwo) Start(H3,ComplexTwo) Stop(H1)");
     ck_assert_int_eq(t, REC_ST_RECONCILING);
     ck_assert_str_eq(m, "Scaling provider on 3 host(s)");
-    expect_body(cmds.v[0], "wasmbus.ctl.v1.default.provider.start.H2",
+    test_expect_cmd(cmds.v[0], "wasmbus.ctl.v1.default.provider.start.H2",
                 "{\"provider_id\":\"prov_demo-kv\",\"provider_ref\":\"" KV_IMG
                 "\",\"host_id\":\"H2\",\"config\":[],\"annotations\":{"
                 "\"wasmcloud.dev/appspec\":\"prov-demo\","
                 "\"wasmcloud.dev/managed-by\":\"wadm\","
                 "\"wasmcloud.dev/scaler\":\"" PROV_DEMO_ID "\","
                 "\"wasmcloud.dev/spread_name\":\"ComplexTwo\"}}");
-    expect_body(cmds.v[2], "wasmbus.ctl.v1.default.provider.stop.H1",
+    test_expect_cmd(cmds.v[2], "wasmbus.ctl.v1.default.provider.stop.H1",
                 "{\"host_id\":\"H1\",\"provider_id\":\"prov_demo-kv\"}");
     rec_cmds_destroy(&cmds);
 }
@@ -790,39 +773,6 @@ END_TEST
 
 /* ---- 8 link scaler ------------------------------------------------------ */
 
-#define SIMPLE                                                                \
-    MF_HEAD("hello-simple")                                                   \
-    "    - name: hello\n"                                                     \
-    "      type: component\n"                                                 \
-    "      properties:\n"                                                     \
-    "        image: ghcr.io/wasmcloud/components/http-hello-world-rust:"     \
-    "0.1.0\n"                                                                 \
-    "        id: http_hello_world\n"                                          \
-    "      traits:\n"                                                         \
-    "        - type: spreadscaler\n"                                          \
-    "          properties:\n"                                                 \
-    "            instances: 4\n"                                              \
-    "    - name: httpserver\n"                                                \
-    "      type: capability\n"                                                \
-    "      properties:\n"                                                     \
-    "        image: ghcr.io/wasmcloud/http-server:0.23.0\n"                   \
-    "        id: http_server\n"                                               \
-    "      traits:\n"                                                         \
-    "        - type: spreadscaler\n"                                          \
-    "          properties:\n"                                                 \
-    "            instances: 1\n"                                              \
-    "        - type: link\n"                                                  \
-    "          properties:\n"                                                 \
-    "            namespace: wasi\n"                                           \
-    "            package: http\n"                                             \
-    "            interfaces: [incoming-handler]\n"                            \
-    "            target:\n"                                                   \
-    "              name: hello\n"                                             \
-    "            source:\n"                                                   \
-    "              config:\n"                                                 \
-    "                - name: httpaddr\n"                                      \
-    "                  properties:\n"                                         \
-    "                    address: 0.0.0.0:8080\n"
 
 static void
 put_link(const char *src, const char *tgt, const char *name, const char *ns,
@@ -840,7 +790,7 @@ put_link(const char *src, const char *tgt, const char *name, const char *ns,
 
 START_TEST(test_link_puts_when_missing_and_is_deployed_when_found)
 {
-    build(SIMPLE);
+    build(test_yaml_hello_simple);
     rec_scaler_t *s = sv[2];
     rec_cmds_t cmds;
     int t;
@@ -850,7 +800,7 @@ START_TEST(test_link_puts_when_missing_and_is_deployed_when_found)
     ck_assert_int_eq(t, REC_ST_RECONCILING);
     ck_assert_str_eq(m, "Putting link definition between http_server and "
                         "http_hello_world");
-    expect_body(cmds.v[0], "wasmbus.ctl.v1.default.link.put",
+    test_expect_cmd(cmds.v[0], "wasmbus.ctl.v1.default.link.put",
                 "{\"source_id\":\"http_server\",\"target\":"
                 "\"http_hello_world\",\"name\":\"default\",\"wit_namespace\":"
                 "\"wasi\",\"wit_package\":\"http\",\"interfaces\":["
@@ -872,26 +822,26 @@ END_TEST
 
 START_TEST(test_link_cleanup_always_deletes_and_drops_inline_config)
 {
-    build(SIMPLE);
+    build(test_yaml_hello_simple);
     rec_cmds_t cmds;
     ck_assert_str_eq(test_cleanup(sv[2], &l, &cmds),
                      "DelLink(http_server,default,wasi,http) "
                      "DelConfig(hello_simple-httpaddr)");
-    expect_body(cmds.v[0], "wasmbus.ctl.v1.default.link.del",
+    test_expect_cmd(cmds.v[0], "wasmbus.ctl.v1.default.link.del",
                 "{\"source_id\":\"http_server\",\"name\":\"default\","
                 "\"wit_namespace\":\"wasi\",\"wit_package\":\"http\"}");
-    expect_body(cmds.v[1],
+    test_expect_cmd(cmds.v[1],
                 "wasmbus.ctl.v1.default.config.del.hello_simple-httpaddr",
                 "");
     rec_cmds_destroy(&cmds);
 }
 END_TEST
 
-/* ---- 14.1 at scaler level: undeploy --------------------------------------- */
+/* ---- 14.1 at scaler level: undeploy ------------------------------------- */
 
 START_TEST(test_ex14_1_cleanup_of_a_converged_simple_app)
 {
-    build(SIMPLE);
+    build(test_yaml_hello_simple);
     test_lat_host(
         &l, "H1", "",
         COMP("http_hello_world",
@@ -914,7 +864,7 @@ START_TEST(test_ex14_1_cleanup_of_a_converged_simple_app)
                         "DelLink(http_server,default,wasi,http) "
                         "DelConfig(hello_simple-httpaddr)");
     free(r);
-    expect_body(all.v[0], "wasmbus.ctl.v1.default.component.scale.H1",
+    test_expect_cmd(all.v[0], "wasmbus.ctl.v1.default.component.scale.H1",
                 "{\"component_ref\":\"ghcr.io/wasmcloud/components/"
                 "http-hello-world-rust:0.1.0\",\"component_id\":"
                 "\"http_hello_world\",\"annotations\":{"
@@ -924,7 +874,7 @@ START_TEST(test_ex14_1_cleanup_of_a_converged_simple_app)
                 "6b5f41507ccfd5fe1eaca6b154f3c6ac\","
                 "\"wasmcloud.dev/spread_name\":\"default\"},\"count\":0,"
                 "\"host_id\":\"H1\",\"config\":[],\"allow_update\":false}");
-    expect_body(all.v[1], "wasmbus.ctl.v1.default.provider.stop.H1",
+    test_expect_cmd(all.v[1], "wasmbus.ctl.v1.default.provider.stop.H1",
                 "{\"host_id\":\"H1\",\"provider_id\":\"http_server\"}");
     rec_cmds_destroy(&all);
 }
@@ -975,40 +925,8 @@ START_TEST(test_ex14_6_new_image_scales_up_old_cleans_up)
 }
 END_TEST
 
-/* ---- 9 config and secret scalers (and 14.9) ------------------------------ */
+/* ---- 9 config and secret scalers (and 14.9) ----------------------------- */
 
-#define CFG_DEMO                                                              \
-    "apiVersion: core.oam.dev/v1beta1\n"                                      \
-    "kind: Application\n"                                                     \
-    "metadata:\n"                                                             \
-    "  name: cfg-demo\n"                                                      \
-    "  annotations: {}\n"                                                     \
-    "spec:\n"                                                                 \
-    "  policies:\n"                                                           \
-    "    - name: vault\n"                                                     \
-    "      type: policy.secret.wasmcloud.dev/v1alpha1\n"                      \
-    "      properties:\n"                                                     \
-    "        backend: baobun\n"                                               \
-    "        role_name: app\n"                                                \
-    "  components:\n"                                                         \
-    "    - name: api\n"                                                       \
-    "      type: component\n"                                                 \
-    "      properties:\n"                                                     \
-    "        image: ghcr.io/example/api:2.0.0\n"                              \
-    "        config:\n"                                                       \
-    "          - name: settings\n"                                            \
-    "            properties:\n"                                               \
-    "              mode: prod\n"                                              \
-    "          - name: shared-settings\n"                                     \
-    "        secrets:\n"                                                      \
-    "          - name: db-password\n"                                         \
-    "            properties:\n"                                               \
-    "              policy: vault\n"                                           \
-    "              key: /app/db\n"                                            \
-    "      traits:\n"                                                         \
-    "        - type: spreadscaler\n"                                          \
-    "          properties:\n"                                                 \
-    "            instances: 1\n"
 
 #define SECRET_NAME "SECRET_cfg_demo-db_password"
 #define SECRET_POLICY                                                         \
@@ -1070,7 +988,7 @@ secret_set(const char *drop, const char *key, const char *val)
 
 START_TEST(test_ex14_9_configs_first_then_scale_with_config_list)
 {
-    rec_scaler_t *s = build(CFG_DEMO);
+    rec_scaler_t *s = build(test_yaml_cfg_demo);
     test_lat_host(&l, "H1", "", NULL, NULL);
     bool is_waiting;
     rec_strv_t fetch = {NULL, 0};
@@ -1091,7 +1009,7 @@ START_TEST(test_ex14_9_configs_first_then_scale_with_config_list)
                      "PutConfig(cfg_demo-settings) PutConfig(" SECRET_NAME
                      ")");
     ck_assert(is_waiting);
-    expect_body(cmds.v[0], "wasmbus.ctl.v1.default.config.put."
+    test_expect_cmd(cmds.v[0], "wasmbus.ctl.v1.default.config.put."
                            "cfg_demo-settings",
                 "{\"mode\":\"prod\"}");
     char *sub = rec_cmd_subject(cmds.v[1], "default", NULL);
@@ -1140,7 +1058,7 @@ END_TEST
 
 START_TEST(test_config_scaler_rules)
 {
-    rec_scaler_t *s = build(CFG_DEMO);
+    rec_scaler_t *s = build(test_yaml_cfg_demo);
     bool w;
     rec_strv_t fetch = {NULL, 0};
     secret_set(NULL, NULL, NULL);
@@ -1178,7 +1096,7 @@ END_TEST
 
 START_TEST(test_secret_scaler_compares_policy_as_json)
 {
-    rec_scaler_t *s = build(CFG_DEMO);
+    rec_scaler_t *s = build(test_yaml_cfg_demo);
     bool w;
     cfg_set("shared-settings", REC_CFG_PRESENT, "a", "b");
     cfg_set("cfg_demo-settings", REC_CFG_PRESENT, "mode", "prod");
@@ -1201,7 +1119,7 @@ END_TEST
 /* 9.2: fields are compared; keys beyond them do not matter. */
 START_TEST(test_secret_scaler_ignores_unknown_stored_keys)
 {
-    rec_scaler_t *s = build(CFG_DEMO);
+    rec_scaler_t *s = build(test_yaml_cfg_demo);
     bool w;
     cfg_set("shared-settings", REC_CFG_PRESENT, "a", "b");
     cfg_set("cfg_demo-settings", REC_CFG_PRESENT, "mode", "prod");
@@ -1214,7 +1132,7 @@ END_TEST
 /* 9.2: an unusable stored value is a failure, not something to overwrite. */
 START_TEST(test_secret_scaler_malformed_stored_value_sends_nothing)
 {
-    rec_scaler_t *s = build(CFG_DEMO);
+    rec_scaler_t *s = build(test_yaml_cfg_demo);
     bool w;
     cfg_set("shared-settings", REC_CFG_PRESENT, "a", "b");
     cfg_set("cfg_demo-settings", REC_CFG_PRESENT, "mode", "prod");
@@ -1233,7 +1151,7 @@ START_TEST(test_secret_scaler_malformed_stored_value_sends_nothing)
 }
 END_TEST
 
-/* ---- handle_event "wants" tables (4.2, 6.2, 8) ----------------------------- */
+/* ---- handle_event "wants" tables (4.2, 6.2, 8) -------------------------- */
 
 typedef struct want_row {
     int kind;
@@ -1400,7 +1318,7 @@ END_TEST
 /* 8: linkdef_set for the link itself: deployed, no commands. */
 START_TEST(test_link_linkdef_set_makes_it_deployed_without_commands)
 {
-    build(SIMPLE);
+    build(test_yaml_hello_simple);
     rec_scaler_t *s = sv[2];
     rec_event_t ev;
     test_event_decode(CE_KIND_LINKDEF_SET, NULL,
@@ -1434,8 +1352,8 @@ rec_spread_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_ex14_2_weighted_spreads_one_host_each);
-    tcase_add_test(tc,
-                   test_ex14_2_missing_west_host_is_a_conflict_without_commands);
+    tcase_add_test(
+        tc, test_ex14_2_missing_west_host_is_a_conflict_without_commands);
     tcase_add_test(tc, test_ex14_3_scale_down_visits_hosts_in_id_order);
     tcase_add_test(tc, test_comp_scale_down_commands_every_running_host);
     tcase_add_test(tc, test_comp_at_target_is_deployed);

@@ -10,46 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "common/manifest/mf.h"
+#include "test/lib/test_bench.h"
 #include "test/lib/test_util.h"
 
 #define BENCH_RUNS 2000
 #define BENCH_WARMUP 200
-
-typedef struct bench_stats {
-    double median_us;
-    double p99_us;
-} bench_stats_t;
-
-static uint64_t
-bench_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-bench_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static bench_stats_t
-bench_stats(uint64_t *ns, size_t n)
-{
-    qsort(ns, n, sizeof(*ns), bench_cmp);
-    bench_stats_t s;
-    s.median_us = (double)ns[n / 2] / 1000.0;
-    s.p99_us = (double)ns[(n * 99) / 100] / 1000.0;
-    return s;
-}
 
 /* One parse + validate, as model.put does; aborts on a broken fixture. */
 static void
@@ -67,32 +36,32 @@ bench_put(const char *data, size_t len, int format)
     mf_free(m);
 }
 
-static bench_stats_t
+static test_bench_stats_t
 bench_run_put(const char *data, size_t len, int format)
 {
     static uint64_t ns[BENCH_RUNS];
     for (int i = 0; i < BENCH_WARMUP; i++)
         bench_put(data, len, format);
     for (int i = 0; i < BENCH_RUNS; i++) {
-        uint64_t t0 = bench_now_ns();
+        uint64_t t0 = test_bench_now_ns();
         bench_put(data, len, format);
-        ns[i] = bench_now_ns() - t0;
+        ns[i] = test_bench_now_ns() - t0;
     }
-    return bench_stats(ns, BENCH_RUNS);
+    return test_bench_stats(ns, BENCH_RUNS);
 }
 
-static bench_stats_t
+static test_bench_stats_t
 bench_run_floor(const char *json)
 {
     static uint64_t ns[BENCH_RUNS];
     for (int i = 0; i < BENCH_WARMUP + BENCH_RUNS; i++) {
-        uint64_t t0 = bench_now_ns();
+        uint64_t t0 = test_bench_now_ns();
         cJSON *j = cJSON_Parse(json);
         cJSON_Delete(j);
         if (i >= BENCH_WARMUP)
-            ns[i - BENCH_WARMUP] = bench_now_ns() - t0;
+            ns[i - BENCH_WARMUP] = test_bench_now_ns() - t0;
     }
-    return bench_stats(ns, BENCH_RUNS);
+    return test_bench_stats(ns, BENCH_RUNS);
 }
 
 static void
@@ -115,9 +84,9 @@ bench_fixture(const char *rel, const char *label)
     mf_version_set(m, "v1");
     char *json = mf_to_json_string(m);
     mf_free(m);
-    bench_stats_t y = bench_run_put(data, len, MF_FORMAT_YAML);
-    bench_stats_t j = bench_run_put(json, strlen(json), MF_FORMAT_JSON);
-    bench_stats_t f = bench_run_floor(json);
+    test_bench_stats_t y = bench_run_put(data, len, MF_FORMAT_YAML);
+    test_bench_stats_t j = bench_run_put(json, strlen(json), MF_FORMAT_JSON);
+    test_bench_stats_t f = bench_run_floor(json);
     printf("manifest parse+validate %s (YAML, %zu bytes): median %.1f us "
            "p99 %.1f us (n=%d)\n",
            label, len, y.median_us, y.p99_us, BENCH_RUNS);

@@ -13,57 +13,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "common/buf.h"
 #include "common/manifest/mf.h"
 #include "test/lib/test_lattice.h"
+#include "test/lib/test_bench.h"
 #include "test/lib/test_util.h"
 
 #define BENCH_RUNS 2000
 #define BENCH_WARMUP 200
 #define BENCH_HOSTS 100
 
-typedef struct bench_stats {
-    double median_us;
-    double p99_us;
-} bench_stats_t;
-
-static uint64_t
-bench_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-bench_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Runs fn(arg) warm-up plus BENCH_RUNS times; median and p99 of the runs. */
-static bench_stats_t
+static test_bench_stats_t
 bench_run(void (*fn)(void *), void *arg)
 {
     static uint64_t ns[BENCH_RUNS];
     for (int i = 0; i < BENCH_WARMUP; i++)
         fn(arg);
     for (int i = 0; i < BENCH_RUNS; i++) {
-        uint64_t t0 = bench_now_ns();
+        uint64_t t0 = test_bench_now_ns();
         fn(arg);
-        ns[i] = bench_now_ns() - t0;
+        ns[i] = test_bench_now_ns() - t0;
     }
-    qsort(ns, BENCH_RUNS, sizeof(*ns), bench_cmp);
-    bench_stats_t s;
-    s.median_us = (double)ns[BENCH_RUNS / 2] / 1000.0;
-    s.p99_us = (double)ns[(BENCH_RUNS * 99) / 100] / 1000.0;
-    return s;
+    return test_bench_stats(ns, BENCH_RUNS);
 }
 
 static void
@@ -188,8 +163,8 @@ main(void)
         return 1;
     }
     char *json = mf_to_json_string(m);
-    bench_stats_t f = bench_run(bench_floor, json);
-    bench_stats_t b = bench_run(bench_build, m);
+    test_bench_stats_t f = bench_run(bench_floor, json);
+    test_bench_stats_t b = bench_run(bench_build, m);
 
     bench_pass_t p;
     p.n = rec_scalers_build(m, &p.v);
@@ -197,7 +172,7 @@ main(void)
     test_lat_init(&lat);
     bench_lattice(&lat, p.v, p.n);
     p.lat = &lat;
-    bench_stats_t r = bench_run(bench_reconcile, &p);
+    test_bench_stats_t r = bench_run(bench_reconcile, &p);
 
     printf("floor cJSON_Parse+Delete complex.yaml (JSON form, %zu bytes): "
            "median %.2f us p99 %.2f us (n=%d)\n",

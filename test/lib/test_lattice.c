@@ -16,6 +16,74 @@
 #include "test/lib/test_util.h"
 #include "workers/reconciler/rec_event.h"
 
+const char test_yaml_hello_simple[] =
+    "apiVersion: core.oam.dev/v1beta1\n"
+    "kind: Application\n"
+    "metadata:\n"
+    "  name: hello-simple\n"
+    "  annotations:\n"
+    "    description: 'A Hello World app for testing, most basic HTTP link'\n"
+    "spec:\n"
+    "  components:\n"
+    "    - name: hello\n"
+    "      type: component\n"
+    "      properties:\n"
+    "        image: ghcr.io/wasmcloud/components/http-hello-world-rust:0.1.0\n"
+    "        id: http_hello_world\n"
+    "      traits:\n"
+    "        - type: spreadscaler\n"
+    "          properties:\n"
+    "            instances: 4\n"
+    "    - name: httpserver\n"
+    "      type: capability\n"
+    "      properties:\n"
+    "        image: ghcr.io/wasmcloud/http-server:0.23.0\n"
+    "        id: http_server\n"
+    "      traits:\n"
+    "        - type: spreadscaler\n"
+    "          properties:\n"
+    "            instances: 1\n"
+    "        - type: link\n"
+    "          properties:\n"
+    "            namespace: wasi\n"
+    "            package: http\n"
+    "            interfaces: [incoming-handler]\n"
+    "            target:\n"
+    "              name: hello\n"
+    "            source:\n"
+    "              config:\n"
+    "                - name: httpaddr\n"
+    "                  properties:\n"
+    "                    address: 0.0.0.0:8080\n";
+
+const char test_yaml_cfg_demo[] =
+    TEST_LAT_MF_HEAD("cfg-demo")
+    "  policies:\n"
+    "    - name: vault\n"
+    "      type: policy.secret.wasmcloud.dev/v1alpha1\n"
+    "      properties:\n"
+    "        backend: baobun\n"
+    "        role_name: app\n"
+    "  components:\n"
+    "    - name: api\n"
+    "      type: component\n"
+    "      properties:\n"
+    "        image: ghcr.io/example/api:2.0.0\n"
+    "        config:\n"
+    "          - name: settings\n"
+    "            properties:\n"
+    "              mode: prod\n"
+    "          - name: shared-settings\n"
+    "        secrets:\n"
+    "          - name: db-password\n"
+    "            properties:\n"
+    "              policy: vault\n"
+    "              key: /app/db\n"
+    "      traits:\n"
+    "        - type: spreadscaler\n"
+    "          properties:\n"
+    "            instances: 1\n";
+
 void
 test_lat_init(test_lat_t *l)
 {
@@ -299,4 +367,17 @@ const char *
 test_cleanup(const rec_scaler_t *s, test_lat_t *l, rec_cmds_t *cmds)
 {
     return test_run(s, l, true, cmds, NULL, NULL);
+}
+
+void
+test_expect_cmd(const rec_cmd_t *c, const char *subject, const char *body)
+{
+    char *sub = rec_cmd_subject(c, "default", NULL);
+    char *b = rec_cmd_body(c);
+    if (strcmp(sub, subject) != 0)
+        ck_abort_msg("subject \"%s\", want \"%s\"", sub, subject);
+    if (strcmp(b, body) != 0)
+        ck_abort_msg("body of %s:\n %s\nwant\n %s", sub, b, body);
+    free(sub);
+    free(b);
 }

@@ -12,6 +12,22 @@
 
 #include "workers/reconciler/rec_scaler.h"
 
+/* The head of a manifest named name, up to and including "spec:". */
+#define TEST_LAT_MF_HEAD(name)                                                \
+    "apiVersion: core.oam.dev/v1beta1\n"                                      \
+    "kind: Application\n"                                                     \
+    "metadata:\n"                                                             \
+    "  name: " name "\n"                                                      \
+    "  annotations: {}\n"                                                     \
+    "spec:\n"
+
+/* fixtures/manifests/simple.yaml as scalers.md 14.1 describes it. */
+extern const char test_yaml_hello_simple[];
+
+/* The cfg-demo application of scalers.md 14.9 (policy "vault" with
+ * backend baobun and role_name app; secret without field or version). */
+extern const char test_yaml_cfg_demo[];
+
 /* A snapshot: state, link/config cache, and strings to free with it. */
 typedef struct test_lat {
     rec_state_t state;
@@ -102,5 +118,9 @@ const char *test_reconcile(const rec_scaler_t *s, test_lat_t *l,
                            rec_cmds_t *cmds, int *type, const char **msg);
 const char *test_cleanup(const rec_scaler_t *s, test_lat_t *l,
                          rec_cmds_t *cmds);
+
+/* Command c's subject in lattice "default" and body must be exactly these. */
+void test_expect_cmd(const rec_cmd_t *c, const char *subject,
+                     const char *body);
 
 #endif
