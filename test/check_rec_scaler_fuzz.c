@@ -309,14 +309,9 @@ gen_state(test_lat_t *l, rec_scaler_t **v, size_t n)
     for (size_t i = 0; i < n; i++) {
         const rec_scaler_t *s = v[i];
         if (s->kind == REC_SK_LINK && chance(50)) {
-            rec_link_t k;
-            memset(&k, 0, sizeof(k));
-            k.source_id = s->source_id;
-            k.target = chance(80) ? s->target : "elsewhere";
-            k.name = s->link_name;
-            k.wit_namespace = s->wit_namespace;
-            k.wit_package = s->wit_package;
-            rec_lcache_link_put(&l->cache, &k);
+            test_lat_link(l, s->source_id,
+                          chance(80) ? s->target : "elsewhere", s->link_name,
+                          s->wit_namespace, s->wit_package);
         }
         for (size_t c = 0; c < s->ncfgs; c++) {
             int st = (int)rnd(6);

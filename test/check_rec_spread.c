@@ -774,20 +774,6 @@ END_TEST
 /* ---- 8 link scaler ------------------------------------------------------ */
 
 
-static void
-put_link(const char *src, const char *tgt, const char *name, const char *ns,
-         const char *pkg)
-{
-    rec_link_t k;
-    memset(&k, 0, sizeof(k));
-    k.source_id = (char *)src;
-    k.target = (char *)tgt;
-    k.name = (char *)name;
-    k.wit_namespace = (char *)ns;
-    k.wit_package = (char *)pkg;
-    rec_lcache_link_put(&l.cache, &k);
-}
-
 START_TEST(test_link_puts_when_missing_and_is_deployed_when_found)
 {
     build(test_yaml_hello_simple);
@@ -808,14 +794,15 @@ START_TEST(test_link_puts_when_missing_and_is_deployed_when_found)
                 "\"hello_simple-httpaddr\"],\"target_config\":[]}");
     rec_cmds_destroy(&cmds);
     /* another name, or another target: still missing */
-    put_link("http_server", "http_hello_world", "other", "wasi", "http");
-    put_link("http_server", "elsewhere", "default", "wasi", "blob");
+    test_lat_link(&l, "http_server", "http_hello_world", "other", "wasi",
+                  "http");
+    test_lat_link(&l, "http_server", "elsewhere", "default", "wasi", "blob");
     expect(s, "PutLink(http_server,http_hello_world,default)",
            REC_ST_RECONCILING,
            "Putting link definition between http_server and "
            "http_hello_world");
     /* same source, target and name: found, whatever the rest says */
-    put_link("http_server", "http_hello_world", "default", "x", "y");
+    test_lat_link(&l, "http_server", "http_hello_world", "default", "x", "y");
     expect(s, "", REC_ST_DEPLOYED, "");
 }
 END_TEST
@@ -849,7 +836,8 @@ START_TEST(test_ex14_1_cleanup_of_a_converged_simple_app)
              ANN("hello-simple", sv[0]->id, "default"), 4),
         PROV("http_server", "ghcr.io/wasmcloud/http-server:0.23.0",
              ANN("hello-simple", sv[1]->id, "default")));
-    put_link("http_server", "http_hello_world", "default", "wasi", "http");
+    test_lat_link(&l, "http_server", "http_hello_world", "default", "wasi",
+                  "http");
     for (size_t i = 0; i < sn; i++)
         expect(sv[i], "", REC_ST_DEPLOYED, "");
     rec_cmds_t all = {NULL, 0};
@@ -1327,9 +1315,9 @@ START_TEST(test_link_linkdef_set_makes_it_deployed_without_commands)
                       "\"wit_namespace\":\"wasi\",\"wit_package\":\"http\","
                       "\"interfaces\":[\"incoming-handler\"]}",
                       &ev);
-    put_link(ev.u.linkdef_set.source_id, ev.u.linkdef_set.target,
-             ev.u.linkdef_set.name, ev.u.linkdef_set.wit_namespace,
-             ev.u.linkdef_set.wit_package);
+    const rec_ev_linkdef_set_t *d = &ev.u.linkdef_set;
+    test_lat_link(&l, d->source_id, d->target, d->name, d->wit_namespace,
+                  d->wit_package);
     (void)rec_scaler_wants(s, &ev);
     rec_event_destroy(&ev);
     expect(s, "", REC_ST_DEPLOYED, "");

@@ -130,14 +130,8 @@ bench_lattice(test_lat_t *lat, rec_scaler_t **v, size_t n)
     for (size_t i = 0; i < n; i++) {
         const rec_scaler_t *s = v[i];
         if (s->kind == REC_SK_LINK) {
-            rec_link_t k;
-            memset(&k, 0, sizeof(k));
-            k.source_id = s->source_id;
-            k.target = s->target;
-            k.name = s->link_name;
-            k.wit_namespace = s->wit_namespace;
-            k.wit_package = s->wit_package;
-            rec_lcache_link_put(&lat->cache, &k);
+            test_lat_link(lat, s->source_id, s->target, s->link_name,
+                          s->wit_namespace, s->wit_package);
         }
         for (size_t c = 0; c < s->ncfgs; c++)
             rec_lcache_config_set(&lat->cache, s->cfgs[c].name,

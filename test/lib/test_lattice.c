@@ -235,6 +235,20 @@ test_lat_prov(test_lat_t *l, const char *id, const char *ref,
                         ann_json ? ann_json : "{}");
 }
 
+void
+test_lat_link(test_lat_t *l, const char *source_id, const char *target,
+              const char *name, const char *ns, const char *pkg)
+{
+    rec_link_t k;
+    memset(&k, 0, sizeof(k));
+    k.source_id = (char *)source_id;
+    k.target = (char *)target;
+    k.name = (char *)name;
+    k.wit_namespace = (char *)ns;
+    k.wit_package = (char *)pkg;
+    rec_lcache_link_put(&l->cache, &k);
+}
+
 rec_view_t
 test_lat_view(test_lat_t *l, bool is_cleanup)
 {

@@ -82,6 +82,10 @@ const char *test_lat_comp(test_lat_t *l, const char *id, const char *ref,
 const char *test_lat_prov(test_lat_t *l, const char *id, const char *ref,
                           const char *ann_json);
 
+/* Puts a link (no interfaces or configs) into l's link cache. */
+void test_lat_link(test_lat_t *l, const char *source_id, const char *target,
+                   const char *name, const char *ns, const char *pkg);
+
 /* The view scalers read (cleanup: every target 0). */
 rec_view_t test_lat_view(test_lat_t *l, bool is_cleanup);
 
