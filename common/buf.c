@@ -107,8 +107,10 @@ buf_consume(buf_t *b, size_t n)
 char *
 buf_take(buf_t *b, size_t *len)
 {
-    if (b->data == NULL)
-        buf_reserve(b, 0);
+    if (b->data == NULL) {
+        (void)buf_reserve(b, 0); /* a cap of 0 extra bytes always fits */
+        b->data[0] = '\0';
+    }
     char *p = b->data;
     if (len != NULL)
         *len = b->len;

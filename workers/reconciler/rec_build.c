@@ -126,12 +126,14 @@ rec_cfg_add(rec_scaler_t *s, const mf_manifest_t *m, const mf_config_t *cfg)
                      cfg->properties.items[i].value);
 }
 
+/* The policy named name; the last one when several share it (manifest.md
+ * 4.4: duplicates are not reported and the last definition wins). */
 static const mf_policy_t *
 rec_policy_find(const mf_manifest_t *m, const char *name)
 {
-    for (size_t i = 0; i < m->n_policies; i++)
-        if (strcmp(m->policies[i].name, name) == 0)
-            return &m->policies[i];
+    for (size_t i = m->n_policies; i > 0; i--)
+        if (strcmp(m->policies[i - 1].name, name) == 0)
+            return &m->policies[i - 1];
     return NULL;
 }
 
@@ -354,8 +356,13 @@ rec_link_scaler(rec_list_t *out, const mf_manifest_t *m,
         return;
     const char *problem = rec_entry_problem(tgt);
     if (problem) {
-        rec_list_push(out, rec_status_scaler(m->name, tgt->name, problem,
-                                             true));
+        /* upstream names it "<target entry> -(ns:pkg)-> <target name>": the
+         * target id cannot be computed, and the status shows this name */
+        char *name = xasprintf("%s -(%s:%s)-> %s", tgt->name,
+                               l->namespace ? l->namespace : "",
+                               l->package ? l->package : "", l->target);
+        rec_list_push(out, rec_status_scaler(m->name, name, problem, true));
+        free(name);
         return;
     }
     rec_scaler_t *s = rec_scaler_new(REC_SK_LINK, m->name);
@@ -428,13 +435,18 @@ rec_spreads_targets(rec_spread_t *spreads, size_t n, uint64_t instances)
         }
         spreads[j] = cur;
     }
-    uint64_t total = 0;
+    /* weights and instances are any u64 of the manifest: N x weight and
+     * the sum of weights are exact in 128 bits (each target <= N) */
+    unsigned __int128 total = 0;
     for (size_t i = 0; i < n; i++)
         total += spreads[i].weight;
     uint64_t assigned = 0;
     for (size_t i = 0; i < n; i++) {
         /* all weights 0: upstream divides by zero; give none */
-        spreads[i].target = total ? instances * spreads[i].weight / total : 0;
+        spreads[i].target =
+            total ? (uint64_t)((unsigned __int128)instances *
+                               spreads[i].weight / total)
+                  : 0;
         assigned += spreads[i].target;
     }
     uint64_t rest = total ? instances - assigned : 0;

@@ -3,8 +3,8 @@
  * made of (spec/scalers.md), the snapshot they read, and the wrapper
  * state that keeps them from repeating themselves.
  *
- * Scalers are pure: rec_scaler_reconcile() and friends read a snapshot and
- * return commands and a status, and never do I/O. The engine (rec_app.c)
+ * Scalers are pure: rec_scaler_inner() and friends read a snapshot and
+ * return commands and a status, and never do I/O. The engine (rec_engine.c)
  * decides when to run them and sends what they return.
  */
 #ifndef WADM_REC_SCALER_H

@@ -699,29 +699,50 @@ rec_scaler_wants(const rec_scaler_t *s, const rec_event_t *ev)
 
 /* ---- config and secret scalers (9) ------------------------------------- */
 
-/* Whether a stored secret reference equals the desired one (9.2). */
+enum rec_secret_cmp {
+    REC_SECRET_EQUAL = 0,
+    REC_SECRET_DIFFERENT,
+    REC_SECRET_UNUSABLE,
+};
+
 static bool
-rec_secret_equal(const rec_smap_t *have, const rec_smap_t *want)
+rec_opt_eq(const char *a, const char *b)
 {
-    if (have->n != want->n)
-        return false;
-    for (size_t i = 0; i < want->n; i++) {
-        const char *h = rec_smap_get(have, want->items[i].key);
-        if (h == NULL)
-            return false;
-        if (strcmp(want->items[i].key, "policy") == 0) {
-            cJSON *a = cJSON_Parse(h);
-            cJSON *b = cJSON_Parse(want->items[i].val);
-            bool eq = a && b && cJSON_Compare(a, b, true);
-            cJSON_Delete(a);
-            cJSON_Delete(b);
-            if (!eq)
-                return false;
-        } else if (strcmp(h, want->items[i].val) != 0) {
-            return false;
-        }
-    }
-    return true;
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * Compares a stored secret reference with the desired one as upstream's
+ * SecretConfig comparison does (scalers.md 9.2): a stored map lacking
+ * name, backend, key, policy or type, or whose policy is not JSON, is
+ * unusable (a failure: nothing is written over it); otherwise name, type,
+ * backend, key, field, version and the parsed policy are compared and any
+ * other stored key is ignored.
+ */
+static int
+rec_secret_compare(const rec_smap_t *have, const rec_smap_t *want)
+{
+    static const char *const required[] = {"name", "backend", "key",
+                                           "policy", "type"};
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+        if (rec_smap_get(have, required[i]) == NULL)
+            return REC_SECRET_UNUSABLE;
+    cJSON *a = cJSON_Parse(rec_smap_get(have, "policy"));
+    if (a == NULL)
+        return REC_SECRET_UNUSABLE;
+    static const char *const fields[] = {"name",  "type",  "backend",
+                                         "key",   "field", "version"};
+    int r = REC_SECRET_EQUAL;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (!rec_opt_eq(rec_smap_get(have, fields[i]),
+                        rec_smap_get(want, fields[i])))
+            r = REC_SECRET_DIFFERENT;
+    cJSON *b = cJSON_Parse(rec_smap_get(want, "policy"));
+    if (r == REC_SECRET_EQUAL && !(b && cJSON_Compare(a, b, true)))
+        r = REC_SECRET_DIFFERENT;
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    return r;
 }
 
 bool
@@ -746,11 +767,15 @@ rec_scaler_configs(const rec_scaler_t *s, const rec_view_t *view,
         }
         if (!c->has_values || e->state == REC_CFG_ERROR)
             continue; /* external, or unreadable: never a command */
-        bool is_equal = e->state == REC_CFG_PRESENT &&
-                        (c->is_secret ? rec_secret_equal(&e->values,
-                                                         &c->values)
-                                      : rec_smap_equal(&e->values,
-                                                       &c->values));
+        bool is_equal = false;
+        if (e->state == REC_CFG_PRESENT && c->is_secret) {
+            int cmp = rec_secret_compare(&e->values, &c->values);
+            if (cmp == REC_SECRET_UNUSABLE)
+                continue; /* failed, no command (9.2) */
+            is_equal = cmp == REC_SECRET_EQUAL;
+        } else if (e->state == REC_CFG_PRESENT) {
+            is_equal = rec_smap_equal(&e->values, &c->values);
+        }
         if (is_equal)
             continue;
         rec_cmd_t *cmd = rec_cmd_new(REC_CMD_PUT_CONFIG, s->app, s->id);
