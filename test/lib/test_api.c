@@ -340,9 +340,13 @@ test_json_str(const cJSON *obj, const char *key)
 static kvStore *
 test_api_kv(test_api_t *t)
 {
-    if (t->kv == NULL)
-        ck_assert_int_eq(js_KeyValue(&t->kv, t->js, "wadm_manifests"),
-                         NATS_OK);
+    /* wadm creates the bucket once it is connected: wait for it */
+    uint64_t deadline = test_now_ms() + 10000;
+    while (t->kv == NULL &&
+           js_KeyValue(&t->kv, t->js, "wadm_manifests") != NATS_OK &&
+           test_now_ms() < deadline)
+        test_pause_ms(20);
+    ck_assert_msg(t->kv != NULL, "bucket wadm_manifests never appeared");
     return t->kv;
 }
 
