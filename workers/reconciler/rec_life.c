@@ -337,12 +337,30 @@ rec_life_event(rec_t *r, proto_event_t *ev)
 
 /* ---- timers ------------------------------------------------------------------- */
 
+/*
+ * Whether the state known when the engine became ready was stored. The
+ * hosts' answers to the start-up inventory (rec_engine_result) change the
+ * state without a change set, so the three records are written as a whole
+ * once, at once, instead of waiting for the next event to dirty them.
+ */
+static bool rec_is_inventory_stored;
+
+static void
+rec_on_persist_timer(struct ev_loop *loop, ev_timer *t, int revents);
+
 static void
 rec_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)loop;
     (void)revents;
     rec_t *r = w->data;
+    if (r->engine.is_ready && r->is_loaded && !rec_is_inventory_stored) {
+        rec_is_inventory_stored = true;
+        r->is_hosts_dirty = r->is_components_dirty = true;
+        r->is_providers_dirty = true;
+        ev_timer_stop(loop, &r->persist_timer);
+        rec_on_persist_timer(loop, &r->persist_timer, 0);
+    }
     if (r->applied_id > r->applied_sent_id && r->ingest) {
         proto_applied_t a = {0};
         a.ack_id = r->applied_id;
