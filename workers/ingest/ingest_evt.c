@@ -420,11 +420,24 @@ ingest_evt_flush(ingest_lat_t *lat)
     }
 }
 
+/* The stream sequence of a JetStream message, 0 if it has none. */
+static uint64_t
+ingest_evt_seq(natsMsg *msg)
+{
+    jsMsgMetaData *meta = NULL;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
+        return 0;
+    uint64_t seq = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    return seq;
+}
+
 void
 ingest_evt_on_js(ingest_t *in, ingest_lat_t *lat, natsMsg *msg)
 {
     in->events_in_total++;
     lat->events_in_total++;
+    uint64_t seq = ingest_evt_seq(msg);
     const char *data = natsMsg_GetData(msg);
     int len = natsMsg_GetDataLength(msg);
     ce_envelope_t env;
@@ -443,8 +456,19 @@ ingest_evt_on_js(ingest_t *in, ingest_lat_t *lat, natsMsg *msg)
         natsMsg_Destroy(msg);
         return;
     }
+    if (seq == 0) {
+        /* only a JetStream delivery can be acknowledged and ordered */
+        ingest_evt_bad(in, lat, msg, kind, "no stream sequence");
+        natsMsg_Destroy(msg);
+        return;
+    }
     ingest_evt_t *e = xcalloc(1, sizeof(*e));
-    e->ack_id = ++lat->evt_next_id;
+    /*
+     * The ack id is the stream sequence: it never repeats across restarts
+     * of ingest, so the reconciler can tell an event it applied already
+     * (delivered again after a restart or an ack wait) from a new one.
+     */
+    e->ack_id = seq;
     e->msg = msg;
     e->kind = kind;
     e->source = xstrdup(env.source ? env.source : "");

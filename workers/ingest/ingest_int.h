@@ -36,7 +36,7 @@ typedef struct ingest_item {
 
 /* One lattice event held until the reconciler has applied it. */
 typedef struct ingest_evt {
-    uint64_t ack_id;
+    uint64_t ack_id;       /* its stream sequence */
     natsMsg *msg;          /* acked, then destroyed, once applied */
     struct ingest_evt *next;
     bool is_sent;
@@ -85,7 +85,6 @@ typedef struct ingest_lat {
     ingest_evt_t *evt_head;   /* received, not yet applied, oldest first */
     ingest_evt_t *evt_tail;
     size_t evt_count;
-    uint64_t evt_next_id;
     uint64_t events_applied_total;
     uint64_t events_bad_total;
     uint64_t events_skipped_total;

@@ -230,6 +230,17 @@ rec_load_free(rec_load_job_t *j)
 static void
 rec_life_apply(rec_t *r, proto_event_t *ev)
 {
+    if (ev->ack_id <= r->applied_id) {
+        /*
+         * Ack ids are the events' stream sequences, delivered in stream
+         * order: this one was applied already (ingest got it again after a
+         * restart or a redelivery). Applying it twice could undo what
+         * followed it; acknowledging it again lets ingest drop it.
+         */
+        if (r->applied_sent_id >= ev->ack_id)
+            r->applied_sent_id = ev->ack_id - 1;
+        return;
+    }
     rec_state_change_t chg;
     rec_state_change_init(&chg);
     r->events_in_total++;
@@ -239,8 +250,7 @@ rec_life_apply(rec_t *r, proto_event_t *ev)
                            clk_now_ms(), clk_wall_us(), &chg);
     rec_life_mark_dirty(r, &chg);
     rec_state_change_destroy(&chg);
-    if (ev->ack_id > r->applied_id)
-        r->applied_id = ev->ack_id;
+    r->applied_id = ev->ack_id;
 }
 
 static void
