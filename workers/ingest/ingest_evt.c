@@ -11,11 +11,14 @@
  *   delivering beyond that: the bounded in-flight window), flow control
  *   and idle heartbeats. wadm-c creates it and binds to it, so closing the
  *   subscription never deletes it: unacknowledged events survive a crash
- *   of ingest and are delivered again to the next one.
+ *   of ingest. A consumer found with unacknowledged events (or whose
+ *   deliveries overflowed the queue) is created again from its ack floor,
+ *   so they come again first and in stream order.
  * - An event is scanned here without building a JSON tree (common/ce.c);
  *   its data bytes go to rec.<lattice> in an EVENT frame. It is acked only
  *   when the reconciler reports it applied (APPLIED covers every event up
- *   to an id). If the reconciler dies, ingest still holds the events it
+ *   to an ack id, the stream sequence; the reconciler skips one it applied
+ *   already). If the reconciler dies, ingest still holds the events it
  *   sent and sends them again, in order, to its successor.
  * - A malformed or unknown event is counted, logged once per kind, acked
  *   and skipped.
@@ -26,6 +29,7 @@
  *
  * Blocking JetStream calls run on the job thread; the loop never blocks.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,37 +59,65 @@ typedef struct ingest_sub_job {
     ingest_lat_t *lat;
     char *lattice;
     bool is_multitenant;
+    bool is_rewind;           /* deliver again from the first unacked event */
+    natsSubscription *old;    /* the subscription a rewind replaces */
+    ingest_jsub_t *jsub;      /* the new subscription's closure */
     natsSubscription *sub;
+    uint64_t start_seq;       /* 0: every event the stream holds */
+    int64_t unacked;          /* events the consumer had not seen acked */
     char error[512];
 } ingest_sub_job_t;
 
-/* nats.c thread: a lattice event, handed to the loop. */
+/*
+ * nats.c thread: a lattice event, handed to the loop. If the loop's queue
+ * is full the event cannot be held back without losing the stream order
+ * (a nak'ed event would come back after later ones), so this one and every
+ * later one of this subscription are dropped unacknowledged; the loop then
+ * rewinds the consumer to the first unacknowledged event.
+ */
 static void
 ingest_on_js_msg(natsConnection *conn, natsSubscription *sub, natsMsg *msg,
                  void *closure)
 {
     (void)conn;
     (void)sub;
-    ingest_lat_t *lat = closure;
+    ingest_jsub_t *jsub = closure;
+    if (atomic_load(&jsub->is_gap)) {
+        natsMsg_Destroy(msg);
+        return;
+    }
     ingest_item_t *it = xmalloc(sizeof(*it));
     it->kind = INGEST_ITEM_JS_EVENT;
     it->msg = msg;
-    it->lat = lat;
-    if (q_push(lat->in->inq, it, (size_t)natsMsg_GetDataLength(msg) + 256) !=
-        0) {
-        /* the loop is far behind: let JetStream deliver it again later */
-        (void)natsMsg_Nak(msg, NULL);
+    it->lat = jsub->lat;
+    it->jsub = jsub;
+    if (q_push(jsub->lat->in->inq, it,
+               (size_t)natsMsg_GetDataLength(msg) + 256) != 0) {
+        atomic_store(&jsub->is_gap, true);
         natsMsg_Destroy(msg);
         free(it);
     }
 }
 
+/*
+ * Job thread. A consumer that still has unacknowledged events (ingest
+ * died holding them, or dropped some on overflow) would redeliver them
+ * only after its ack wait, behind newer events: the reconciler would apply
+ * an old event over a newer one. So it is deleted and created again from
+ * its ack floor, which delivers everything unacknowledged first, in stream
+ * order. The stream keeps the events (limits retention): nothing is lost.
+ */
 static void
 ingest_sub_run(void *arg)
 {
     ingest_sub_job_t *j = arg;
     jsCtx *js = nc_js(j->in->nc);
     char name[160], filter[256], deliver[300];
+    if (j->old != NULL) {
+        (void)natsSubscription_Unsubscribe(j->old);
+        natsSubscription_Destroy(j->old);
+        j->old = NULL;
+    }
     ingest_consumer_name(name, sizeof(name), j->lattice);
     snprintf(filter, sizeof(filter), "%swasmbus.evt.%s.>",
              j->is_multitenant ? "*." : "", j->lattice);
@@ -93,6 +125,15 @@ ingest_sub_run(void *arg)
     jsErrCode jerr = 0;
     natsStatus s = js_GetConsumerInfo(&ci, js, JSX_WASMBUS_STREAM, name,
                                       NULL, &jerr);
+    if (s == NATS_OK && (j->is_rewind || ci->NumAckPending > 0)) {
+        j->start_seq = ci->AckFloor.Stream + 1;
+        j->unacked = ci->NumAckPending;
+        s = js_DeleteConsumer(js, JSX_WASMBUS_STREAM, name, NULL, &jerr);
+        if (s == NATS_OK)
+            s = NATS_NOT_FOUND;
+    }
+    jsConsumerInfo_Destroy(ci);
+    ci = NULL;
     if (s == NATS_NOT_FOUND) {
         natsInbox *inbox = NULL;
         natsInbox_Create(&inbox);
@@ -103,7 +144,9 @@ ingest_sub_run(void *arg)
         cc.Durable = name;
         cc.Description = "wadm-c lattice events";
         cc.DeliverSubject = deliver;
-        cc.DeliverPolicy = js_DeliverAll;
+        cc.DeliverPolicy = j->start_seq > 1 ? js_DeliverByStartSequence
+                                            : js_DeliverAll;
+        cc.OptStartSeq = j->start_seq > 1 ? j->start_seq : 0;
         cc.AckPolicy = js_AckExplicit;
         cc.AckWait = INGEST_ACK_WAIT_NS;
         cc.MaxDeliver = INGEST_MAX_DELIVER;
@@ -125,25 +168,28 @@ ingest_sub_run(void *arg)
     so.Stream = JSX_WASMBUS_STREAM;
     so.Consumer = name;
     so.ManualAck = true;
-    s = js_Subscribe(&j->sub, js, filter, ingest_on_js_msg, j->lat, NULL,
+    s = js_Subscribe(&j->sub, js, filter, ingest_on_js_msg, j->jsub, NULL,
                      &so, &jerr);
-    if (s == NATS_OK)
-        s = natsSubscription_SetPendingLimits(j->sub, INGEST_EVT_MAX_PENDING * 4,
-                                              256 * 1024 * 1024);
     if (s != NATS_OK) {
         const char *why = nats_GetLastError(NULL);
         snprintf(j->error, sizeof(j->error), "binding to consumer \"%s\": "
                  "%s (%d: %s)", name, natsStatus_GetText(s), (int)jerr,
                  why ? why : "");
-        natsSubscription_Destroy(j->sub);
         j->sub = NULL;
+        return;
     }
+    /* a tuning only: the consumer's window bounds what can be pending */
+    (void)natsSubscription_SetPendingLimits(j->sub,
+                                            INGEST_EVT_MAX_PENDING * 4,
+                                            256 * 1024 * 1024);
 }
 
 static void
 ingest_sub_free(ingest_sub_job_t *j)
 {
+    natsSubscription_Destroy(j->old);
     natsSubscription_Destroy(j->sub);
+    free(j->jsub); /* still here: no subscription delivers to it */
     free(j->lattice);
     free(j);
 }
@@ -160,8 +206,19 @@ ingest_sub_done(void *arg)
     } else {
         lat->js_sub = j->sub;
         j->sub = NULL;
-        log_msg(LL_INFO, "lattice %s: consuming its events from stream %s",
-                lat->name, JSX_WASMBUS_STREAM);
+        j->jsub->next = lat->jsubs;
+        lat->jsubs = lat->jsub = j->jsub;
+        j->jsub = NULL;
+        if (j->start_seq > 0) {
+            lat->events_rewinds_total++;
+            log_msg(LL_INFO, "lattice %s: consuming its events again from "
+                    "stream sequence %llu, in order (%lld were not "
+                    "acknowledged)", lat->name,
+                    (unsigned long long)j->start_seq, (long long)j->unacked);
+        } else {
+            log_msg(LL_INFO, "lattice %s: consuming its events from stream "
+                    "%s", lat->name, JSX_WASMBUS_STREAM);
+        }
     }
     ingest_sub_free(j);
 }
@@ -172,6 +229,34 @@ ingest_sub_drop(void *arg)
     ingest_sub_free(arg);
 }
 
+static void
+ingest_sub_submit(ingest_t *in, ingest_lat_t *lat, bool is_rewind)
+{
+    ingest_sub_job_t *j = xcalloc(1, sizeof(*j));
+    j->in = in;
+    j->lat = lat;
+    j->lattice = xstrdup(lat->name);
+    j->is_multitenant = wk_cfg(in->w)->is_multitenant;
+    j->is_rewind = is_rewind;
+    j->jsub = xcalloc(1, sizeof(*j->jsub));
+    j->jsub->lat = lat;
+    atomic_init(&j->jsub->is_gap, false);
+    /* a rewind's job unsubscribes the old one first */
+    j->old = is_rewind ? lat->js_sub : NULL;
+    if (job_submit(in->jobs, ingest_sub_run, ingest_sub_done, ingest_sub_drop,
+                   j) != 0) {
+        j->old = NULL;
+        ingest_sub_free(j);
+        return;
+    }
+    lat->is_js_pending = true;
+    if (is_rewind) {
+        /* what the old subscription still delivers is stale */
+        lat->js_sub = NULL;
+        lat->jsub = NULL;
+    }
+}
+
 void
 ingest_evt_lattice_known(ingest_t *in, ingest_lat_t *lat)
 {
@@ -179,16 +264,20 @@ ingest_evt_lattice_known(ingest_t *in, ingest_lat_t *lat)
     if (lat->js_sub || lat->is_js_pending || !in->is_js_ready ||
         !nc_is_connected(in->nc))
         return;
-    ingest_sub_job_t *j = xcalloc(1, sizeof(*j));
-    j->in = in;
-    j->lat = lat;
-    j->lattice = xstrdup(lat->name);
-    j->is_multitenant = wk_cfg(in->w)->is_multitenant;
-    if (job_submit(in->jobs, ingest_sub_run, ingest_sub_done, ingest_sub_drop,
-                   j) == 0)
-        lat->is_js_pending = true;
-    else
-        ingest_sub_free(j);
+    ingest_sub_submit(in, lat, false);
+}
+
+/* Rewinds the lattice's consumer if its subscription dropped events. */
+static void
+ingest_evt_check_gap(ingest_t *in, ingest_lat_t *lat)
+{
+    if (lat->jsub == NULL || !atomic_load(&lat->jsub->is_gap) ||
+        lat->is_js_pending || !nc_is_connected(in->nc))
+        return;
+    log_msg(LL_WARN, "lattice %s: events dropped while the queue was full; "
+            "rewinding its consumer to the first unacknowledged one",
+            lat->name);
+    ingest_sub_submit(in, lat, true);
 }
 
 /* ---- setup and discovery ------------------------------------------------ */
@@ -291,8 +380,10 @@ ingest_scan_done(void *arg)
             ingest_lat_request(in, lat);
     }
     /* lattices known before JetStream was ready get their consumers now */
-    for (map_entry_t *e = map_first(&in->lattices); e; e = e->next)
+    for (map_entry_t *e = map_first(&in->lattices); e; e = e->next) {
         ingest_evt_lattice_known(in, e->val);
+        ingest_evt_check_gap(in, e->val);
+    }
     ingest_scan_free(j);
 }
 
@@ -432,9 +523,16 @@ ingest_evt_seq(natsMsg *msg)
     return seq;
 }
 
-void
-ingest_evt_on_js(ingest_t *in, ingest_lat_t *lat, natsMsg *msg)
+static void
+ingest_evt_take(ingest_t *in, ingest_jsub_t *jsub, natsMsg *msg)
 {
+    ingest_lat_t *lat = jsub->lat;
+    if (jsub != lat->jsub) {
+        /* from a subscription a rewind replaced: it comes again in order */
+        lat->events_stale_total++;
+        natsMsg_Destroy(msg);
+        return;
+    }
     in->events_in_total++;
     lat->events_in_total++;
     uint64_t seq = ingest_evt_seq(msg);
@@ -466,7 +564,7 @@ ingest_evt_on_js(ingest_t *in, ingest_lat_t *lat, natsMsg *msg)
     /*
      * The ack id is the stream sequence: it never repeats across restarts
      * of ingest, so the reconciler can tell an event it applied already
-     * (delivered again after a restart or an ack wait) from a new one.
+     * (delivered again after a rewind or an ack wait) from a new one.
      */
     e->ack_id = seq;
     e->msg = msg;
@@ -490,6 +588,13 @@ ingest_evt_on_js(ingest_t *in, ingest_lat_t *lat, natsMsg *msg)
         ingest_evt_flush(lat);
     else
         ingest_lat_request(in, lat);
+}
+
+void
+ingest_evt_on_js(ingest_t *in, ingest_jsub_t *jsub, natsMsg *msg)
+{
+    ingest_evt_take(in, jsub, msg);
+    ingest_evt_check_gap(in, jsub->lat);
 }
 
 void
@@ -543,4 +648,16 @@ ingest_evt_lat_destroy(ingest_lat_t *lat)
     }
     lat->evt_tail = NULL;
     lat->evt_count = 0;
+}
+
+void
+ingest_evt_lat_free(ingest_lat_t *lat)
+{
+    ingest_evt_lat_destroy(lat);
+    while (lat->jsubs) {
+        ingest_jsub_t *j = lat->jsubs;
+        lat->jsubs = j->next;
+        free(j);
+    }
+    lat->jsub = NULL;
 }
