@@ -540,7 +540,7 @@ ingest_evt_take(ingest_t *in, ingest_jsub_t *jsub, natsMsg *msg)
     int len = natsMsg_GetDataLength(msg);
     ce_envelope_t env;
     int rc = ce_scan(data ? data : "", len > 0 ? (size_t)len : 0, &env);
-    int kind = rc == 0 ? env.kind : -1;
+    int kind = env.type != NULL ? env.kind : -1;
     if (rc != 0) {
         ingest_evt_bad(in, lat, msg, kind, env.reason);
         ce_envelope_destroy(&env);
