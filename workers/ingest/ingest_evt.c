@@ -458,11 +458,11 @@ ingest_evt_discover(ingest_t *in, natsMsg *msg)
 
 /* ---- events ------------------------------------------------------------- */
 
+/* Logs the first malformed event of each kind (-1: no kind known). */
 static void
-ingest_evt_bad(ingest_t *in, ingest_lat_t *lat, natsMsg *msg, int kind,
-               const char *why)
+ingest_evt_bad_log(ingest_t *in, ingest_lat_t *lat, natsMsg *msg, int kind,
+                   const char *why)
 {
-    lat->events_bad_total++;
     uint64_t bit = (uint64_t)1 << (kind >= 0 && kind < 63 ? kind : 63);
     if (!(in->bad_kinds_logged & bit)) {
         in->bad_kinds_logged |= bit;
@@ -471,6 +471,14 @@ ingest_evt_bad(ingest_t *in, ingest_lat_t *lat, natsMsg *msg, int kind,
                 lat->name, kind > 0 ? ce_kind_name(kind) : "lattice",
                 natsMsg_GetSubject(msg), why);
     }
+}
+
+static void
+ingest_evt_bad(ingest_t *in, ingest_lat_t *lat, natsMsg *msg, int kind,
+               const char *why)
+{
+    lat->events_bad_total++;
+    ingest_evt_bad_log(in, lat, msg, kind, why);
     (void)natsMsg_Ack(msg, NULL);
 }
 
@@ -497,17 +505,27 @@ ingest_evt_free(ingest_evt_t *e)
     free(e);
 }
 
-/* Sends every held event not yet sent, oldest first. */
+/*
+ * Sends the held events not yet sent, oldest first. They are a suffix of
+ * the list starting at evt_unsent, so each event is looked at once (a scan
+ * from the head cost the whole window per event). Sending stops at the
+ * first that cannot go now: the reconciler must see them in stream order.
+ */
 static void
-ingest_evt_flush(ingest_lat_t *lat)
+ingest_evt_flush(ingest_t *in, ingest_lat_t *lat)
 {
-    for (ingest_evt_t *e = lat->evt_head; e && lat->rec; e = e->next) {
-        if (e->is_sent)
-            continue;
+    while (lat->evt_unsent && lat->rec) {
+        ingest_evt_t *e = lat->evt_unsent;
         int rc = ingest_evt_send(lat, e);
-        if (rc == ERR_FULL)
-            break; /* the channel drains; the next event retries */
-        e->is_sent = rc == 0;
+        if (rc == ERR_FULL || rc == ERR_CLOSED)
+            break; /* the channel drains (or comes back): retried then */
+        if (rc != 0) {
+            /* no frame can carry it: skipped, acked with what follows */
+            lat->events_bad_total++;
+            ingest_evt_bad_log(in, lat, e->msg, e->kind,
+                               "does not fit in a frame");
+        }
+        lat->evt_unsent = e->next;
     }
 }
 
@@ -583,9 +601,11 @@ ingest_evt_take(ingest_t *in, ingest_jsub_t *jsub, natsMsg *msg)
     else
         lat->evt_head = e;
     lat->evt_tail = e;
+    if (lat->evt_unsent == NULL)
+        lat->evt_unsent = e;
     lat->evt_count++;
     if (lat->rec)
-        ingest_evt_flush(lat);
+        ingest_evt_flush(in, lat);
     else
         ingest_lat_request(in, lat);
 }
@@ -600,30 +620,25 @@ ingest_evt_on_js(ingest_t *in, ingest_jsub_t *jsub, natsMsg *msg)
 void
 ingest_evt_on_applied(ingest_t *in, ingest_lat_t *lat, uint64_t ack_id)
 {
-    (void)in;
     while (lat->evt_head && lat->evt_head->ack_id <= ack_id) {
         ingest_evt_t *e = lat->evt_head;
         lat->evt_head = e->next;
         if (lat->evt_head == NULL)
             lat->evt_tail = NULL;
+        if (lat->evt_unsent == e) /* a copy of one applied already */
+            lat->evt_unsent = e->next;
         lat->evt_count--;
         lat->events_applied_total++;
         (void)natsMsg_Ack(e->msg, NULL);
         ingest_evt_free(e);
     }
-    ingest_evt_flush(lat);
+    ingest_evt_flush(in, lat);
 }
 
 void
 ingest_evt_rec_up(ingest_t *in, ingest_lat_t *lat)
 {
-    (void)in;
-    for (ingest_evt_t *e = lat->evt_head; e; e = e->next)
-        if (e->is_sent) {
-            e->is_sent = false;
-            lat->events_resent_total++;
-        }
-    ingest_evt_flush(lat);
+    ingest_evt_flush(in, lat);
 }
 
 void
@@ -631,8 +646,10 @@ ingest_evt_rec_down(ingest_t *in, ingest_lat_t *lat)
 {
     (void)in;
     /* what the dead reconciler did not report applied goes again */
-    for (ingest_evt_t *e = lat->evt_head; e; e = e->next)
-        e->is_sent = false;
+    for (ingest_evt_t *e = lat->evt_head; e && e != lat->evt_unsent;
+         e = e->next)
+        lat->events_resent_total++;
+    lat->evt_unsent = lat->evt_head;
 }
 
 void
@@ -647,6 +664,7 @@ ingest_evt_lat_destroy(ingest_lat_t *lat)
         ingest_evt_free(e);
     }
     lat->evt_tail = NULL;
+    lat->evt_unsent = NULL;
     lat->evt_count = 0;
 }
 

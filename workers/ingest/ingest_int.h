@@ -53,7 +53,6 @@ typedef struct ingest_evt {
     uint64_t ack_id;       /* its stream sequence */
     natsMsg *msg;          /* acked, then destroyed, once applied */
     struct ingest_evt *next;
-    bool is_sent;
     int kind;              /* CE_KIND_* */
     char *source;
     const char *data;      /* the data bytes, inside msg or data_copy */
@@ -100,6 +99,7 @@ typedef struct ingest_lat {
     bool is_js_pending;       /* consumer setup job queued */
     ingest_evt_t *evt_head;   /* received, not yet applied, oldest first */
     ingest_evt_t *evt_tail;
+    ingest_evt_t *evt_unsent; /* first not sent to the reconciler, or NULL */
     size_t evt_count;
     uint64_t events_applied_total;
     uint64_t events_rewinds_total;  /* consumer rewound to its ack floor */
