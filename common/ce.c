@@ -134,6 +134,24 @@ ce_utf8_len(const unsigned char *p, const unsigned char *end)
 }
 
 /*
+ * Whether any of the 8 bytes in w ends a run of plain string bytes: a
+ * control character, a quote, a backslash or a non-ASCII byte. Bit tricks
+ * from "Bit Twiddling Hacks" (haszero/hasless); exact for "any".
+ */
+static inline bool
+ce_word_has_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t highs = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"');
+    uint64_t b = w ^ (ones * '\\');
+    uint64_t ctl = (w - ones * 0x20) & ~w;
+    uint64_t quote = (q - ones) & ~q;
+    uint64_t bslash = (b - ones) & ~b;
+    return ((ctl | quote | bslash) & highs) != 0 || (w & highs) != 0;
+}
+
+/*
  * Validates the string starting at the opening quote at s->p and moves past
  * the closing quote. Fills the raw span and whether it has escapes.
  */
@@ -145,7 +163,14 @@ ce_string(ce_scan_t *s, ce_span_t *sp)
     bool has_escape = false;
     sp->ptr = (const char *)p;
     for (;;) {
-        /* the common case: a run of plain printable ASCII */
+        /* the common case: a run of plain printable ASCII, 8 bytes a step */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, sizeof(w));
+            if (ce_word_has_special(w))
+                break;
+            p += 8;
+        }
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         if (p >= end)
