@@ -431,24 +431,30 @@ ce_unescape(const char *raw, size_t len, char *dst)
     return o;
 }
 
+/* Which of names[0..n-1] a member name spells, or -1. */
+static int
+ce_name_index(const ce_span_t *key, const char *const names[], size_t n)
+{
+    char name[CE_KEY_RAW_MAX + 1];
+    const char *k = key->ptr;
+    size_t klen = key->len;
+    if (key->has_escape) {
+        if (key->len > CE_KEY_RAW_MAX)
+            return -1;
+        klen = ce_unescape(key->ptr, key->len, name);
+        k = name;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strlen(names[i]) == klen && memcmp(names[i], k, klen) == 0)
+            return (int)i;
+    return -1;
+}
+
 /* Which attribute a member name spells, or -1 for an extension. */
 static int
 ce_attr_index(const ce_span_t *key)
 {
-    char name[CE_KEY_RAW_MAX + 1];
-    const char *k = key->ptr;
-    size_t n = key->len;
-    if (key->has_escape) {
-        if (key->len > CE_KEY_RAW_MAX)
-            return -1;
-        n = ce_unescape(key->ptr, key->len, name);
-        k = name;
-    }
-    for (int i = 0; i < CE_A_COUNT; i++)
-        if (strlen(ce_attr_names[i]) == n &&
-            memcmp(ce_attr_names[i], k, n) == 0)
-            return i;
-    return -1;
+    return ce_name_index(key, ce_attr_names, CE_A_COUNT);
 }
 
 /* Whether a number span is an integer that fits in int64_t. */
@@ -781,6 +787,53 @@ ce_scan(const char *json, size_t len, ce_envelope_t *out)
         out->data_len = 0;
     }
     return rc;
+}
+
+int
+ce_object_members(const char *json, size_t len, const char *const names[],
+                  size_t n, size_t off[], size_t vlen[])
+{
+    char reason[CE_REASON_MAX];
+    ce_scan_t s = {json, json + len, reason};
+    for (size_t i = 0; i < n; i++)
+        off[i] = vlen[i] = 0;
+    ce_ws(&s);
+    if (s.p >= s.end || *s.p != '{')
+        return ERR_PROTO;
+    s.p++;
+    ce_ws(&s);
+    if (s.p < s.end && *s.p == '}') {
+        s.p++;
+    } else {
+        for (;;) {
+            ce_span_t key, val;
+            ce_ws(&s);
+            int rc = ce_member_name(&s, &key);
+            if (rc != 0)
+                return rc;
+            ce_ws(&s);
+            const char *start = s.p;
+            if ((rc = ce_value(&s, 1, &val)) != 0)
+                return rc;
+            int idx = ce_name_index(&key, names, n);
+            if (idx >= 0) {
+                off[idx] = (size_t)(start - json);
+                vlen[idx] = (size_t)(s.p - start);
+            }
+            ce_ws(&s);
+            if (s.p >= s.end)
+                return ERR_PROTO;
+            if (*s.p == '}') {
+                s.p++;
+                break;
+            }
+            if (*s.p != ',')
+                return ERR_PROTO;
+            s.p++;
+        }
+    }
+    ce_ws(&s);
+    return s.p == s.end ? 0 : ERR_PROTO;
 }
 
 void
