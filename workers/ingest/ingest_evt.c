@@ -289,8 +289,9 @@ typedef struct ingest_disc_scan {
     char error[256];
     char **lattices;
     size_t n;
-    char **lost;          /* lattices whose consumer vanished */
-    size_t nlost;
+    char **consumed;      /* lattices with a consumer: their backlog */
+    uint64_t *pending;
+    size_t nconsumed;
 } ingest_disc_scan_t;
 
 static void
@@ -347,6 +348,16 @@ ingest_scan_run(void *arg)
         }
     }
     jsStreamInfo_Destroy(si);
+    /* the backlog of each consumer, for the dump's lag */
+    for (size_t i = 0; i < j->nconsumed; i++) {
+        char name[160];
+        jsConsumerInfo *ci = NULL;
+        ingest_consumer_name(name, sizeof(name), j->consumed[i]);
+        if (js_GetConsumerInfo(&ci, js, JSX_WASMBUS_STREAM, name, NULL,
+                               NULL) == NATS_OK)
+            j->pending[i] = ci->NumPending;
+        jsConsumerInfo_Destroy(ci);
+    }
     j->rc = 0;
 }
 
@@ -356,6 +367,10 @@ ingest_scan_free(ingest_disc_scan_t *j)
     for (size_t i = 0; i < j->n; i++)
         free(j->lattices[i]);
     free(j->lattices);
+    for (size_t i = 0; i < j->nconsumed; i++)
+        free(j->consumed[i]);
+    free(j->consumed);
+    free(j->pending);
     free(j);
 }
 
@@ -373,6 +388,11 @@ ingest_scan_done(void *arg)
             return;
         }
         in->is_js_ready = true;
+    }
+    for (size_t i = 0; i < j->nconsumed; i++) {
+        ingest_lat_t *lat = ingest_lat_get(in, j->consumed[i], false);
+        if (lat != NULL)
+            lat->js_pending = j->pending[i];
     }
     for (size_t i = 0; i < j->n; i++) {
         ingest_lat_t *lat = ingest_lat_get(in, j->lattices[i], true);
@@ -401,6 +421,13 @@ ingest_scan_submit(ingest_t *in)
     ingest_disc_scan_t *j = xcalloc(1, sizeof(*j));
     j->in = in;
     j->is_setup = !in->is_js_ready;
+    j->consumed = xcalloc(map_count(&in->lattices) + 1, sizeof(char *));
+    j->pending = xcalloc(map_count(&in->lattices) + 1, sizeof(uint64_t));
+    for (map_entry_t *e = map_first(&in->lattices); e; e = e->next) {
+        ingest_lat_t *lat = e->val;
+        if (lat->js_sub != NULL)
+            j->consumed[j->nconsumed++] = xstrdup(lat->name);
+    }
     if (job_submit(in->jobs, ingest_scan_run, ingest_scan_done,
                    ingest_scan_drop, j) != 0) {
         ingest_scan_free(j);

@@ -97,6 +97,7 @@ typedef struct ingest_lat {
     ingest_jsub_t *jsub;      /* js_sub's closure; NULL while rewinding */
     ingest_jsub_t *jsubs;     /* all closures, freed with the lattice */
     bool is_js_pending;       /* consumer setup job queued */
+    uint64_t js_pending;      /* consumer backlog at the last scan */
     ingest_evt_t *evt_head;   /* received, not yet applied, oldest first */
     ingest_evt_t *evt_tail;
     ingest_evt_t *evt_unsent; /* first not sent to the reconciler, or NULL */

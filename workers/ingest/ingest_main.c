@@ -177,6 +177,7 @@ ingest_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "lattices_refused_total", "%llu",
                   (unsigned long long)in->lattices_refused_total);
     size_t connected = 0, in_flight = 0, consumers = 0;
+    uint64_t pending = 0;
     uint64_t applied = 0, bad = 0, skipped = 0, resent = 0, rewinds = 0;
     uint64_t stale = 0;
     for (map_entry_t *e = map_first(&in->lattices); e; e = e->next) {
@@ -186,6 +187,7 @@ ingest_status(wk_t *w, proto_kv_t *lines)
         if (lat->js_sub)
             consumers++;
         in_flight += lat->evt_count;
+        pending += lat->js_pending;
         applied += lat->events_applied_total;
         bad += lat->events_bad_total;
         skipped += lat->events_skipped_total;
@@ -196,7 +198,11 @@ ingest_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "events_in_flight", "%zu", in_flight);
     proto_kv_addf(lines, "events_applied_total", "%llu",
                   (unsigned long long)applied);
-    proto_kv_addf(lines, "events_lag", "%zu", in_flight);
+    /* not yet delivered (as of the last scan, every 5 s) + not applied */
+    proto_kv_addf(lines, "events_pending", "%llu",
+                  (unsigned long long)pending);
+    proto_kv_addf(lines, "events_lag", "%llu",
+                  (unsigned long long)(pending + in_flight));
     proto_kv_addf(lines, "events_bad_total", "%llu",
                   (unsigned long long)bad);
     proto_kv_addf(lines, "events_skipped_total", "%llu",
