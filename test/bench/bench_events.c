@@ -91,6 +91,7 @@ typedef struct bench_wadm_run {
     uint64_t done_ms;     /* first sample with every event applied */
     long max_pending;
     long max_in_flight;
+    long max_dump_lag;    /* ingest's events_lag (backlog every 5 s) */
     long resent;
 } bench_wadm_run_t;
 
@@ -112,6 +113,9 @@ bench_wadm_measure(test_wadm_t *tw, test_proc_t *flood, jsCtx *js,
             return -1;
         long applied = test_dump_num(d, BENCH_INGEST, "events_applied_total");
         long in_flight = test_dump_num(d, BENCH_INGEST, "events_in_flight");
+        long lag = test_dump_num(d, BENCH_INGEST, "events_lag");
+        if (lag > run->max_dump_lag)
+            run->max_dump_lag = lag;
         run->resent = test_dump_num(d, BENCH_INGEST, "events_resent_total");
         free(d);
         long pending = bench_pending(js);
@@ -305,9 +309,11 @@ main(int argc, char **argv)
         goto out;
     double live_s = (live.done_ms - live.first_ms) / 1000.0;
     printf("  wadm: %ld events applied in %.2f s: %.0f events/s; lag: "
-           "stream backlog up to %ld, in flight up to %ld (window %d)\n",
+           "stream backlog up to %ld, in flight up to %ld (window %d), "
+           "dump events_lag up to %ld\n",
            live.target, live_s, live_s > 0 ? live.target / live_s : 0.0,
-           live.max_pending, live.max_in_flight, BENCH_WINDOW);
+           live.max_pending, live.max_in_flight, BENCH_WINDOW,
+           live.max_dump_lag);
 
     /* 2. backlog: the flood lands in the stream, then wadm drains it */
     printf("backlog: the same flood stored first, then consumed\n");
