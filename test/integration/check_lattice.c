@@ -1008,12 +1008,73 @@ lt_scale_async(lt_t *t, const char *host, const char *comp, unsigned count)
     lt_send(t, subject, body);
 }
 
+/* A provider.start of prov on host, sent without waiting. */
+static void
+lt_provider_async(lt_t *t, const char *host, const char *prov)
+{
+    char subject[200], body[1024], ann[300];
+    snprintf(ann, sizeof(ann), LT_ANN, prov);
+    snprintf(subject, sizeof(subject), "wasmbus.ctl.v1.%s.provider.start.%s",
+             t->hs.lattice, host);
+    snprintf(body, sizeof(body),
+             "{\"provider_id\":\"%s\",\"provider_ref\":"
+             "\"ghcr.io/example/%s:0.2.0\",\"host_id\":\"%s\","
+             "\"config\":[],\"annotations\":%s}",
+             prov, prov, host, ann);
+    lt_send(t, subject, body);
+}
+
+/* The last sequence number of the event stream (0 when unknown). */
+static uint64_t
+lt_stream_last_seq(lt_t *t)
+{
+    jsStreamInfo *si = NULL;
+    if (js_GetStreamInfo(&si, t->js, LT_STREAM, NULL, NULL) != NATS_OK)
+        return 0;
+    uint64_t seq = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    return seq;
+}
+
+/* Rounds of load before a kill whose events only a stalled reconciler
+   would have applied: more than the channel's socket buffer holds. */
+#define LT_STALL_ROUNDS 400
+
+/* Waits (at most timeout_ms) until the stream holds sequence seq. */
+static void
+lt_wait_stream(lt_t *t, uint64_t seq, unsigned timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + timeout_ms;
+    while (lt_stream_last_seq(t) < seq && test_now_ms() < deadline)
+        test_pause_ms(2);
+}
+
+/* Makes the quiet hosts (h[5..9]) answer ms late (0: at once). */
+static void
+lt_slow_quiet(lt_t *t, const char *const h[], unsigned ms)
+{
+    for (int q = 5; q < 10; q++) {
+        char body[160];
+        snprintf(body, sizeof(body), "{\"host\":\"%s\",\"ms\":%u}", h[q], ms);
+        cJSON_Delete(lt_admin(t, "slow", body));
+    }
+}
+
 /*
  * Ten hosts: five "noisy" ones heartbeat as fast as hostsim can be asked
  * to, five "quiet" ones never heartbeat and are scaled over and over, so
  * their state comes from events alone and a lost or misordered event
  * shows. Requests go out without waiting, so hundreds of events are in
- * flight when ingest or the reconciler gets SIGKILL halfway through.
+ * flight when ingest or the reconciler gets SIGKILL halfway through. A
+ * restarted reconciler would heal from the hosts' inventories, so from
+ * the kill on the quiet hosts answer later than its ping window: their
+ * state must come from the stored records and the events ingest sends
+ * again. (They stay slow to the end: hostsim would publish a reply made
+ * after "slow 0" before the delayed ones.) Before ingest is killed the
+ * reconciler is stopped (SIGSTOP) for a few hundred events, so ingest dies
+ * holding events it received but nobody applied: acknowledged early, they
+ * would be lost. The stop stays under three worker heartbeats (the
+ * supervisor would take the reconciler for hung).
  */
 static void
 lt_kill_under_load(const char *lattice, bool is_ingest)
@@ -1021,7 +1082,9 @@ lt_kill_under_load(const char *lattice, bool is_ingest)
     lt_t t;
     const char *hs_args[] = {"--hosts", "0", "--heartbeat-ms", "600000",
                              NULL};
-    if (!lt_begin(&t, lattice, 0, hs_args, NULL, false))
+    /* a stopped worker is taken for hung after three missed heartbeats */
+    char *wadm_args[] = {"--heartbeat-interval-ms", "1000", NULL};
+    if (!lt_begin(&t, lattice, 0, hs_args, wadm_args, false))
         return;
     natsSubscription *adv = NULL;
     ck_assert_int_eq(natsConnection_SubscribeSync(
@@ -1035,34 +1098,63 @@ lt_kill_under_load(const char *lattice, bool is_ingest)
     lt_expect_state(&t, 8000, "ten hosts");
     const char *victim = is_ingest ? LT_INGEST : t.rec;
     long old_pid = lt_dump_num(&t, victim, "pid");
+    long rec_pid = lt_dump_num(&t, t.rec, "pid");
     ck_assert_int_gt(old_pid, 0);
     char hb_subject[160], comp[32];
     snprintf(hb_subject, sizeof(hb_subject), "hostsim.%s.heartbeat", lattice);
     const int rounds = 1500;
+    uint64_t stall_seq = 0;
     for (int r = 0; r < rounds; r++) {
-        if (r == rounds / 2) {
+        if (is_ingest && r == rounds / 2 - LT_STALL_ROUNDS) {
             ck_assert_int_eq(natsConnection_FlushTimeout(t.hs.nc, 5000),
                              NATS_OK);
+            stall_seq = lt_stream_last_seq(&t);
+            ck_assert_int_eq(kill((pid_t)rec_pid, SIGSTOP), 0);
+        }
+        if (r == rounds / 2) {
+            if (!is_ingest)
+                lt_slow_quiet(&t, h, 800); /* the ping window is 500 ms */
+            ck_assert_int_eq(natsConnection_FlushTimeout(t.hs.nc, 5000),
+                             NATS_OK);
+            if (is_ingest)
+                lt_wait_stream(&t, stall_seq + 3 * LT_STALL_ROUNDS, 800);
             ck_assert_int_eq(kill((pid_t)old_pid, SIGKILL), 0);
+            if (is_ingest)
+                ck_assert_int_eq(kill((pid_t)rec_pid, SIGCONT), 0);
         }
         char body[128];
         snprintf(body, sizeof(body), "{\"host\":\"%s\"}", h[r % 5]);
         lt_send(&t, hb_subject, body);
-        snprintf(comp, sizeof(comp), "comp_%d", r % 3);
-        lt_scale_async(&t, h[5 + r % 5], comp, (unsigned)((r * 7) % 4));
+        /* just before the kill, components nothing scales again: their
+           events alone carry them, a lost one cannot be papered over */
+        if (r >= rounds / 2 - LT_STALL_ROUNDS && r < rounds / 2)
+            snprintf(comp, sizeof(comp), "late_%d", r);
+        else
+            snprintf(comp, sizeof(comp), "comp_%d", r % 3);
+        lt_scale_async(&t, h[5 + r % 5], comp, 1 + (unsigned)((r * 7) % 4));
     }
-    /* a host answers in order: once these are answered, all were handled */
-    for (int q = 5; q < 10; q++) {
-        lt_scale(&t, h[q], "comp_0", (unsigned)q);
-        lt_provider(&t, h[q], "prov_p", true);
-    }
-    /* the victim is back (new pid) and everything it missed is applied */
+    /* the victim is back (new pid) */
     uint64_t deadline = test_now_ms() + 10000;
     long pid;
     while (((pid = lt_dump_num(&t, victim, "pid")) <= 0 || pid == old_pid) &&
            test_now_ms() < deadline)
         test_pause_ms(20);
     ck_assert_msg(pid > 0 && pid != old_pid, "%s was not restarted", victim);
+    if (!is_ingest)
+        ck_assert(test_wadm_wait_value(&t.wadm, t.rec, "engine", "ready",
+                                       8000));
+    /* a host emits in order: once its last event is out, all of them are */
+    test_hs_events_clear(&t.hs);
+    for (int q = 5; q < 10; q++) {
+        lt_scale_async(&t, h[q], "comp_0", (unsigned)q);
+        lt_provider_async(&t, h[q], "prov_p");
+    }
+    for (int q = 5; q < 10; q++) {
+        cJSON *ev = test_hs_event(&t.hs, "provider_started", h[q], 10000);
+        ck_assert_msg(ev != NULL, "host %d never started prov_p", q);
+        cJSON_Delete(ev);
+    }
+    /* everything the victim missed is applied */
     lt_expect_state(&t, 8000, "after kill -9 under load");
     char why[256] = "";
     deadline = test_now_ms() + 5000;
