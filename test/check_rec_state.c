@@ -169,7 +169,7 @@ changed(const map_t *set, const char *id)
     return map_find(set, id) != NULL;
 }
 
-/* ---- repeated heartbeats -------------------------------------------------- */
+/* ---- repeated heartbeats ------------------------------------------------ */
 
 #define HB_C1                                                                 \
     "[{\"id\":\"c1\",\"image_ref\":\"ref:1\",\"max_instances\":2,"          \

@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clk.h"
 #include "test/lib/test_proc.h"
 #include "test/lib/test_util.h"
 #include "test/lib/test_wadm.h"
@@ -149,14 +149,6 @@ typedef struct bench_bare {
     atomic_ullong last_us;
 } bench_bare_t;
 
-static uint64_t
-bench_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void
 bench_on_bare(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
               void *closure)
@@ -164,7 +156,7 @@ bench_on_bare(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
     (void)nc;
     (void)sub;
     bench_bare_t *b = closure;
-    uint64_t now = bench_now_us();
+    uint64_t now = clk_now_us();
     unsigned long long zero = 0;
     atomic_compare_exchange_strong(&b->first_us, &zero, now);
     (void)natsMsg_Ack(msg, NULL);

@@ -146,10 +146,30 @@ lt_add_host(lt_t *t, const char *labels)
     return slot;
 }
 
-/* A control-interface request as wadm sends it; it must succeed. */
+/* Publishes a request whose reply nobody reads (load, not checks). */
 static void
-lt_ctl(lt_t *t, const char *suffix, const char *body)
+lt_send(lt_t *t, const char *subject, const char *body)
 {
+    ck_assert_int_eq(natsConnection_PublishRequestString(
+                         t->hs.nc, subject, "lt.ignored.reply", body),
+                     NATS_OK);
+}
+
+/*
+ * A control-interface request as wadm sends it on
+ * wasmbus.ctl.v1.<lattice>.<suffix>: it must succeed; with is_async it is
+ * only published, its reply going nowhere (load, not checks).
+ */
+static void
+lt_ctl(lt_t *t, const char *suffix, const char *body, bool is_async)
+{
+    if (is_async) {
+        char subject[300];
+        snprintf(subject, sizeof(subject), "wasmbus.ctl.v1.%s.%s",
+                 t->hs.lattice, suffix);
+        lt_send(t, subject, body);
+        return;
+    }
     natsStatus s;
     cJSON *r = test_hs_request(&t->hs, suffix, body, 3000, &s);
     ck_assert_msg(r != NULL, "no reply to %s (%s)", suffix,
@@ -163,8 +183,10 @@ lt_ctl(lt_t *t, const char *suffix, const char *body)
     "\"wadm\",\"wasmcloud.dev/scaler\":\"scaler-%s\","                       \
     "\"wasmcloud.dev/spread_name\":\"default\"}"
 
+/* component.scale of comp (image and annotations derived) to count. */
 static void
-lt_scale(lt_t *t, const char *host, const char *comp, unsigned count)
+lt_scale_req(lt_t *t, const char *host, const char *comp, unsigned count,
+             bool is_async)
 {
     char suffix[160], body[1024], ann[300];
     snprintf(ann, sizeof(ann), LT_ANN, comp);
@@ -174,11 +196,19 @@ lt_scale(lt_t *t, const char *host, const char *comp, unsigned count)
              "\"component_id\":\"%s\",\"annotations\":%s,\"count\":%u,"
              "\"host_id\":\"%s\",\"config\":[],\"allow_update\":false}",
              comp, comp, ann, count, host);
-    lt_ctl(t, suffix, body);
+    lt_ctl(t, suffix, body, is_async);
 }
 
 static void
-lt_provider(lt_t *t, const char *host, const char *prov, bool is_start)
+lt_scale(lt_t *t, const char *host, const char *comp, unsigned count)
+{
+    lt_scale_req(t, host, comp, count, false);
+}
+
+/* provider.start / provider.stop of prov on host. */
+static void
+lt_provider_req(lt_t *t, const char *host, const char *prov, bool is_start,
+                bool is_async)
 {
     char suffix[160], body[1024], ann[300];
     snprintf(ann, sizeof(ann), LT_ANN, prov);
@@ -193,7 +223,13 @@ lt_provider(lt_t *t, const char *host, const char *prov, bool is_start)
     else
         snprintf(body, sizeof(body),
                  "{\"host_id\":\"%s\",\"provider_id\":\"%s\"}", host, prov);
-    lt_ctl(t, suffix, body);
+    lt_ctl(t, suffix, body, is_async);
+}
+
+static void
+lt_provider(lt_t *t, const char *host, const char *prov, bool is_start)
+{
+    lt_provider_req(t, host, prov, is_start, false);
 }
 
 /* A wadm API request on wadm.api.<lattice>.<op>; the parsed reply. */
@@ -303,6 +339,18 @@ lt_seen(cJSON *seen, const char *id)
         goto out;                                                            \
     } while (0)
 
+/* Whether host id stores as many what as it runs. */
+static bool
+lt_same_count(lt_t *t, const char *id, const char *what,
+              const cJSON *stored, const cJSON *running)
+{
+    if (cJSON_GetArraySize(stored) == cJSON_GetArraySize(running))
+        return true;
+    snprintf(t->why, sizeof(t->why), "host %s: %d %s stored, %d running", id,
+             cJSON_GetArraySize(stored), what, cJSON_GetArraySize(running));
+    return false;
+}
+
 /* Whether stored host record r equals inventory inv of host id. */
 static bool
 lt_host_matches(lt_t *t, const char *id, const cJSON *r, const cJSON *inv)
@@ -324,12 +372,8 @@ lt_host_matches(lt_t *t, const char *id, const cJSON *r, const cJSON *inv)
     }
     const cJSON *comps = lt_get(inv, "components");
     const cJSON *stored = lt_get(r, "components");
-    if (cJSON_GetArraySize(comps) != cJSON_GetArraySize(stored)) {
-        snprintf(t->why, sizeof(t->why), "host %s: %d components stored, %d "
-                 "running", id, cJSON_GetArraySize(stored),
-                 cJSON_GetArraySize(comps));
+    if (!lt_same_count(t, id, "components", stored, comps))
         return false;
-    }
     const cJSON *c;
     cJSON_ArrayForEach(c, comps)
     {
@@ -345,12 +389,8 @@ lt_host_matches(lt_t *t, const char *id, const cJSON *r, const cJSON *inv)
     }
     const cJSON *provs = lt_get(inv, "providers");
     stored = lt_get(r, "providers");
-    if (cJSON_GetArraySize(provs) != cJSON_GetArraySize(stored)) {
-        snprintf(t->why, sizeof(t->why), "host %s: %d providers stored, %d "
-                 "running", id, cJSON_GetArraySize(stored),
-                 cJSON_GetArraySize(provs));
+    if (!lt_same_count(t, id, "providers", stored, provs))
         return false;
-    }
     const cJSON *p;
     cJSON_ArrayForEach(p, provs)
     {
@@ -600,7 +640,7 @@ END_TEST
     "    - name: hello\n"                                                    \
     "      type: component\n"                                                \
     "      properties:\n"                                                    \
-    "        image: ghcr.io/wasmcloud/components/http-hello-world-rust:0.1.0\n" \
+    "        image: ghcr.io/example/hello:0.1.0\n"                             \
     "        id: lt_hello\n"                                                 \
     "      traits:\n"                                                        \
     "        - type: spreadscaler\n"                                         \
@@ -938,7 +978,8 @@ START_TEST(test_lattice_fixture_events_apply_and_malformed_are_counted)
     free(log);
     ck_assert_int_eq(lines, __builtin_popcount(kinds) + 1);
     /* a good event still goes through after the bad ones */
-    const char *src = "NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const char *src =
+        "NAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     char *late = test_event_wrap("com.wasmcloud.lattice.host_started", src,
                                  "{\"friendly_name\":\"late-host\","
                                  "\"labels\":{}}");
@@ -981,47 +1022,6 @@ lt_consumer_drained(lt_t *t, char *why, size_t cap)
              (long long)ci->NumRedelivered);
     jsConsumerInfo_Destroy(ci);
     return ok;
-}
-
-/* Publishes a request whose reply nobody reads (load, not checks). */
-static void
-lt_send(lt_t *t, const char *subject, const char *body)
-{
-    ck_assert_int_eq(natsConnection_PublishRequestString(
-                         t->hs.nc, subject, "lt.ignored.reply", body),
-                     NATS_OK);
-}
-
-/* A component.scale of comp on host to count, sent without waiting. */
-static void
-lt_scale_async(lt_t *t, const char *host, const char *comp, unsigned count)
-{
-    char subject[200], body[1024], ann[300];
-    snprintf(ann, sizeof(ann), LT_ANN, comp);
-    snprintf(subject, sizeof(subject), "wasmbus.ctl.v1.%s.component.scale.%s",
-             t->hs.lattice, host);
-    snprintf(body, sizeof(body),
-             "{\"component_ref\":\"ghcr.io/example/%s:0.1.0\","
-             "\"component_id\":\"%s\",\"annotations\":%s,\"count\":%u,"
-             "\"host_id\":\"%s\",\"config\":[],\"allow_update\":false}",
-             comp, comp, ann, count, host);
-    lt_send(t, subject, body);
-}
-
-/* A provider.start of prov on host, sent without waiting. */
-static void
-lt_provider_async(lt_t *t, const char *host, const char *prov)
-{
-    char subject[200], body[1024], ann[300];
-    snprintf(ann, sizeof(ann), LT_ANN, prov);
-    snprintf(subject, sizeof(subject), "wasmbus.ctl.v1.%s.provider.start.%s",
-             t->hs.lattice, host);
-    snprintf(body, sizeof(body),
-             "{\"provider_id\":\"%s\",\"provider_ref\":"
-             "\"ghcr.io/example/%s:0.2.0\",\"host_id\":\"%s\","
-             "\"config\":[],\"annotations\":%s}",
-             prov, prov, host, ann);
-    lt_send(t, subject, body);
 }
 
 /* The last sequence number of the event stream (0 when unknown). */
@@ -1131,7 +1131,8 @@ lt_kill_under_load(const char *lattice, bool is_ingest)
             snprintf(comp, sizeof(comp), "late_%d", r);
         else
             snprintf(comp, sizeof(comp), "comp_%d", r % 3);
-        lt_scale_async(&t, h[5 + r % 5], comp, 1 + (unsigned)((r * 7) % 4));
+        lt_scale_req(&t, h[5 + r % 5], comp, 1 + (unsigned)((r * 7) % 4),
+                     true);
     }
     /* the victim is back (new pid) */
     uint64_t deadline = test_now_ms() + 10000;
@@ -1146,8 +1147,8 @@ lt_kill_under_load(const char *lattice, bool is_ingest)
     /* a host emits in order: once its last event is out, all of them are */
     test_hs_events_clear(&t.hs);
     for (int q = 5; q < 10; q++) {
-        lt_scale_async(&t, h[q], "comp_0", (unsigned)q);
-        lt_provider_async(&t, h[q], "prov_p");
+        lt_scale_req(&t, h[q], "comp_0", (unsigned)q, true);
+        lt_provider_req(&t, h[q], "prov_p", true, true);
     }
     for (int q = 5; q < 10; q++) {
         cJSON *ev = test_hs_event(&t.hs, "provider_started", h[q], 10000);

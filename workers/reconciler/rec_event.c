@@ -568,7 +568,7 @@ rec_event_payload(const cJSON *root, const char *data, size_t len,
     }
 }
 
-/* ---- the heartbeat cache --------------------------------------------------- */
+/* ---- the heartbeat cache ------------------------------------------------ */
 
 /*
  * A steady host sends the same heartbeat every period but for its uptime,
