@@ -148,6 +148,24 @@ ce_utf8_len(const unsigned char *p, const unsigned char *end)
 }
 
 /*
+ * Whether any of the 8 bytes in w ends a run of plain string bytes: a
+ * control character, a quote, a backslash or a non-ASCII byte. Bit tricks
+ * from "Bit Twiddling Hacks" (haszero/hasless); exact for "any".
+ */
+static inline bool
+ce_word_has_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t highs = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"');
+    uint64_t b = w ^ (ones * '\\');
+    uint64_t ctl = (w - ones * 0x20) & ~w;
+    uint64_t quote = (q - ones) & ~q;
+    uint64_t bslash = (b - ones) & ~b;
+    return ((ctl | quote | bslash) & highs) != 0 || (w & highs) != 0;
+}
+
+/*
  * Validates the string starting at the opening quote at s->p and moves past
  * the closing quote. Fills the raw span and whether it has escapes.
  */
@@ -159,7 +177,14 @@ ce_string(ce_scan_t *s, ce_span_t *sp)
     bool has_escape = false;
     sp->ptr = (const char *)p;
     for (;;) {
-        /* the common case: a run of plain printable ASCII */
+        /* the common case: a run of plain printable ASCII, 8 bytes a step */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, sizeof(w));
+            if (ce_word_has_special(w))
+                break;
+            p += 8;
+        }
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         if (p >= end)
@@ -420,24 +445,30 @@ ce_unescape(const char *raw, size_t len, char *dst)
     return o;
 }
 
+/* Which of names[0..n-1] a member name spells, or -1. */
+static int
+ce_name_index(const ce_span_t *key, const char *const names[], size_t n)
+{
+    char name[CE_KEY_RAW_MAX + 1];
+    const char *k = key->ptr;
+    size_t klen = key->len;
+    if (key->has_escape) {
+        if (key->len > CE_KEY_RAW_MAX)
+            return -1;
+        klen = ce_unescape(key->ptr, key->len, name);
+        k = name;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strlen(names[i]) == klen && memcmp(names[i], k, klen) == 0)
+            return (int)i;
+    return -1;
+}
+
 /* Which attribute a member name spells, or -1 for an extension. */
 static int
 ce_attr_index(const ce_span_t *key)
 {
-    char name[CE_KEY_RAW_MAX + 1];
-    const char *k = key->ptr;
-    size_t n = key->len;
-    if (key->has_escape) {
-        if (key->len > CE_KEY_RAW_MAX)
-            return -1;
-        n = ce_unescape(key->ptr, key->len, name);
-        k = name;
-    }
-    for (int i = 0; i < CE_A_COUNT; i++)
-        if (strlen(ce_attr_names[i]) == n &&
-            memcmp(ce_attr_names[i], k, n) == 0)
-            return i;
-    return -1;
+    return ce_name_index(key, ce_attr_names, CE_A_COUNT);
 }
 
 /* Whether a number span is an integer that fits in int64_t. */
@@ -774,6 +805,53 @@ ce_scan(const char *json, size_t len, ce_envelope_t *out)
         out->data_len = 0;
     }
     return rc;
+}
+
+int
+ce_object_members(const char *json, size_t len, const char *const names[],
+                  size_t n, size_t off[], size_t vlen[])
+{
+    char reason[CE_REASON_MAX];
+    ce_scan_t s = {json, json + len, reason};
+    for (size_t i = 0; i < n; i++)
+        off[i] = vlen[i] = 0;
+    ce_ws(&s);
+    if (s.p >= s.end || *s.p != '{')
+        return ERR_PROTO;
+    s.p++;
+    ce_ws(&s);
+    if (s.p < s.end && *s.p == '}') {
+        s.p++;
+    } else {
+        for (;;) {
+            ce_span_t key, val;
+            ce_ws(&s);
+            int rc = ce_member_name(&s, &key);
+            if (rc != 0)
+                return rc;
+            ce_ws(&s);
+            const char *start = s.p;
+            if ((rc = ce_value(&s, 1, &val)) != 0)
+                return rc;
+            int idx = ce_name_index(&key, names, n);
+            if (idx >= 0) {
+                off[idx] = (size_t)(start - json);
+                vlen[idx] = (size_t)(s.p - start);
+            }
+            ce_ws(&s);
+            if (s.p >= s.end)
+                return ERR_PROTO;
+            if (*s.p == '}') {
+                s.p++;
+                break;
+            }
+            if (*s.p != ',')
+                return ERR_PROTO;
+            s.p++;
+        }
+    }
+    ce_ws(&s);
+    return s.p == s.end ? 0 : ERR_PROTO;
 }
 
 void

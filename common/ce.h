@@ -108,6 +108,17 @@ typedef struct ce_envelope {
  */
 int ce_scan(const char *json, size_t len, ce_envelope_t *out);
 
+/*
+ * Finds the top-level members names[0..n-1] of the JSON object json (len
+ * bytes): off[i] and vlen[i] get the byte span of the value of names[i]
+ * (quotes included for a string; vlen 0 when the member is absent; the
+ * last one wins when a name repeats). Keys are compared unescaped.
+ * Returns 0, or ERR_PROTO / ERR_TOOBIG when json is not one valid object.
+ * Linear in len, no allocation.
+ */
+int ce_object_members(const char *json, size_t len, const char *const names[],
+                      size_t n, size_t off[], size_t vlen[]);
+
 /* Frees what ce_scan() allocated for env (safe to call twice). */
 void ce_envelope_destroy(ce_envelope_t *env);
 

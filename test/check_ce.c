@@ -701,6 +701,33 @@ START_TEST(test_ce_garbage_never_crashes)
 }
 END_TEST
 
+START_TEST(test_ce_object_members_finds_top_level_spans)
+{
+    static const char *const names[] = {"a", "b", "c", "x"};
+    size_t off[4], vlen[4];
+    const char *j = "{ \"x\" : {\"a\":1}, \"a\":\"s\\\"q\" ,\"\\u0062\": "
+                    "-1.5e3,\"c\":[1,{\"b\":2}]}";
+    ck_assert_int_eq(ce_object_members(j, strlen(j), names, 4, off, vlen), 0);
+    ck_assert_int_eq((int)vlen[0], 6); /* "s\"q" with its quotes */
+    ck_assert(strncmp(j + off[0], "\"s\\\"q\"", vlen[0]) == 0);
+    ck_assert(strncmp(j + off[1], "-1.5e3", vlen[1]) == 0);
+    ck_assert(strncmp(j + off[2], "[1,{\"b\":2}]", vlen[2]) == 0);
+    ck_assert(strncmp(j + off[3], "{\"a\":1}", vlen[3]) == 0);
+    const char *absent = "{\"y\":{\"a\":1}}";
+    ck_assert_int_eq(ce_object_members(absent, strlen(absent), names, 4, off,
+                                       vlen),
+                     0);
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_eq(vlen[i], 0);
+    static const char *const bad[] = {"[]", "{\"a\":}", "{\"a\":1", "{} x",
+                                      "{\"a\":1,}", ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_int_ne(ce_object_members(bad[i], strlen(bad[i]), names, 4,
+                                           off, vlen),
+                         0);
+}
+END_TEST
+
 Suite *
 ce_suite(void)
 {
@@ -735,6 +762,7 @@ ce_suite(void)
     tcase_add_test(bad, test_ce_hostile_nesting_fails_without_recursion);
     tcase_add_test(bad, test_ce_huge_payloads_scan_in_linear_time);
     tcase_add_test(bad, test_ce_garbage_never_crashes);
+    tcase_add_test(bad, test_ce_object_members_finds_top_level_spans);
     suite_add_tcase(s, bad);
     return s;
 }

@@ -170,6 +170,63 @@ changed(const map_t *set, const char *id)
     return map_find(set, id) != NULL;
 }
 
+/* ---- repeated heartbeats ------------------------------------------------ */
+
+#define HB_C1                                                                 \
+    "[{\"id\":\"c1\",\"image_ref\":\"ref:1\",\"max_instances\":2,"          \
+    "\"annotations\":" ANN_A "}]"
+#define HB_P1 "[{\"id\":\"p1\",\"image_ref\":\"pref\"}]"
+
+START_TEST(test_rec_state_repeated_heartbeat_moves_only_uptime_and_last_seen)
+{
+    apply_heartbeat(H1, HB_C1, HB_P1, NOW, NULL);
+    apply_heartbeat(H2, HB_C1, HB_P1, NOW, NULL);
+    rec_state_change_reset(&chg);
+    char *hb = xasprintf("{\"components\":%s,\"providers\":%s,"
+                         "\"friendly_name\":\"fn\",\"labels\":{\"zone\":"
+                         "\"east\"},\"version\":\"1.8.0\",\"uptime_human\":"
+                         "\"1m\",\"uptime_seconds\":60}",
+                         HB_C1, HB_P1);
+    apply_claims(CE_KIND_HOST_HEARTBEAT, H1, hb, NOW + 30 * SEC, NULL);
+    free(hb);
+    ck_assert_uint_eq(host(H1)->last_seen_us, NOW + 30 * SEC);
+    ck_assert_uint_eq(host(H1)->uptime_seconds, 60);
+    ck_assert_uint_eq(host(H2)->last_seen_us, NOW);
+    ck_assert(changed(&chg.hosts, H1));
+    ck_assert_uint_eq(map_count(&chg.components), 0);
+    ck_assert_uint_eq(map_count(&chg.providers), 0);
+    ck_assert_uint_eq(rec_component_count(component("c1"), H1, NULL), 2);
+}
+END_TEST
+
+START_TEST(test_rec_state_repeated_heartbeat_after_a_change_applies_in_full)
+{
+    apply_heartbeat(H1, HB_C1, HB_P1, NOW, NULL);
+    /* events between two equal heartbeats: the second one undoes them */
+    apply_scaled(H1, "c1", ANN_A, 7);
+    apply_scaled(H1, "c1", ANN_B, 1);
+    char *s = xasprintf("{\"annotations\":{},\"provider_id\":\"p1\","
+                        "\"reason\":\"stop\"}");
+    apply(CE_KIND_PROVIDER_STOPPED, H1, s);
+    free(s);
+    ck_assert_uint_eq(host_count(H1, "c1"), 1);
+    apply_heartbeat(H1, HB_C1, HB_P1, NOW + SEC, NULL);
+    const rec_instances_t *in = instances(component("c1"), H1);
+    ck_assert_uint_eq(in->n, 1);
+    ck_assert_uint_eq(in->items[0].count, 2);
+    ck_assert_uint_eq(host_count(H1, "c1"), 2);
+    ck_assert_int_eq(rec_provider_host_status(provider("p1"), H1),
+                     REC_PROVIDER_PENDING);
+    ck_assert_ptr_nonnull(rec_host_provider(host(H1), "p1"));
+    /* so does the reaper's work */
+    rec_state_reap(&st, NOW + 100 * SEC, 70, &chg);
+    ck_assert_ptr_null(rec_state_host(&st, H1));
+    apply_heartbeat(H1, HB_C1, HB_P1, NOW + 101 * SEC, NULL);
+    ck_assert_uint_eq(host_count(H1, "c1"), 2);
+    ck_assert_uint_eq(rec_component_count(component("c1"), H1, NULL), 2);
+}
+END_TEST
+
 /* ---- host_started -------------------------------------------------------- */
 
 START_TEST(test_rec_state_host_started_stores_a_fresh_host_replacing_the_old)
@@ -954,6 +1011,10 @@ rec_state_suite(void)
     tcase_set_timeout(acc, 30);
     tcase_add_checked_fixture(acc, setup, teardown);
     tcase_add_test(acc, test_rec_state_change_reports_only_what_differs);
+    tcase_add_test(
+        acc, test_rec_state_repeated_heartbeat_moves_only_uptime_and_last_seen);
+    tcase_add_test(
+        acc, test_rec_state_repeated_heartbeat_after_a_change_applies_in_full);
     tcase_add_test(
         acc, test_rec_state_component_count_filters_by_host_and_annotations);
     suite_add_tcase(s, acc);

@@ -5,6 +5,7 @@
 #define WADM_INGEST_INT_H
 
 #include <nats/nats.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,19 +28,31 @@ enum ingest_item_kind {
 
 struct ingest_lat;
 
+/*
+ * The closure of one JetStream subscription of a lattice. is_gap is set by
+ * the nats.c thread when an event could not be queued: from then on the
+ * subscription drops everything and the loop rewinds the consumer. Kept
+ * until the lattice is freed, so a late delivery never sees freed memory.
+ */
+typedef struct ingest_jsub {
+    struct ingest_lat *lat;
+    atomic_bool is_gap;
+    struct ingest_jsub *next;   /* every closure the lattice ever had */
+} ingest_jsub_t;
+
 /* A NATS message handed from a nats.c thread to the loop. */
 typedef struct ingest_item {
     int kind;
     natsMsg *msg;
     struct ingest_lat *lat; /* for INGEST_ITEM_JS_EVENT */
+    ingest_jsub_t *jsub;    /* for INGEST_ITEM_JS_EVENT */
 } ingest_item_t;
 
 /* One lattice event held until the reconciler has applied it. */
 typedef struct ingest_evt {
-    uint64_t ack_id;
+    uint64_t ack_id;       /* its stream sequence */
     natsMsg *msg;          /* acked, then destroyed, once applied */
     struct ingest_evt *next;
-    bool is_sent;
     int kind;              /* CE_KIND_* */
     char *source;
     const char *data;      /* the data bytes, inside msg or data_copy */
@@ -81,12 +94,17 @@ typedef struct ingest_lat {
     /* lattice events through JetStream (ingest_evt.c) */
     struct ingest *in;
     natsSubscription *js_sub; /* bound to the lattice's durable consumer */
+    ingest_jsub_t *jsub;      /* js_sub's closure; NULL while rewinding */
+    ingest_jsub_t *jsubs;     /* all closures, freed with the lattice */
     bool is_js_pending;       /* consumer setup job queued */
+    uint64_t js_pending;      /* consumer backlog at the last scan */
     ingest_evt_t *evt_head;   /* received, not yet applied, oldest first */
     ingest_evt_t *evt_tail;
+    ingest_evt_t *evt_unsent; /* first not sent to the reconciler, or NULL */
     size_t evt_count;
-    uint64_t evt_next_id;
     uint64_t events_applied_total;
+    uint64_t events_rewinds_total;  /* consumer rewound to its ack floor */
+    uint64_t events_stale_total;    /* deliveries of a replaced consumer */
     uint64_t events_bad_total;
     uint64_t events_skipped_total;
     uint64_t events_resent_total;
@@ -147,12 +165,13 @@ void ingest_api_status(ingest_t *in, proto_kv_t *lines);
 
 /* ingest_evt.c */
 void ingest_evt_discover(ingest_t *in, natsMsg *msg);
-void ingest_evt_on_js(ingest_t *in, ingest_lat_t *lat, natsMsg *msg);
+void ingest_evt_on_js(ingest_t *in, ingest_jsub_t *jsub, natsMsg *msg);
 void ingest_evt_lattice_known(ingest_t *in, ingest_lat_t *lat);
 void ingest_evt_on_applied(ingest_t *in, ingest_lat_t *lat, uint64_t ack_id);
 void ingest_evt_rec_up(ingest_t *in, ingest_lat_t *lat);
 void ingest_evt_rec_down(ingest_t *in, ingest_lat_t *lat);
 void ingest_evt_connected(ingest_t *in);
 void ingest_evt_lat_destroy(ingest_lat_t *lat);
+void ingest_evt_lat_free(ingest_lat_t *lat);
 
 #endif

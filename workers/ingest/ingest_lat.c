@@ -73,7 +73,7 @@ ingest_lat_free(void *p)
     ingest_lat_t *lat = p;
     if (lat == NULL)
         return;
-    ingest_evt_lat_destroy(lat);
+    ingest_evt_lat_free(lat);
     chan_close(lat->rec);
     free(lat->name);
     free(lat);

@@ -30,6 +30,7 @@ ingest_push(ingest_t *in, int kind, natsMsg *msg)
     it->kind = kind;
     it->msg = msg;
     it->lat = NULL;
+    it->jsub = NULL;
     if (q_push(in->inq, it, (size_t)natsMsg_GetDataLength(msg) + 256) != 0) {
         /* the loop is far behind: the queue's drop counter shows it */
         natsMsg_Destroy(msg);
@@ -61,7 +62,7 @@ ingest_on_item(void *item, void *arg)
     ingest_t *in = arg;
     ingest_item_t *it = item;
     if (it->kind == INGEST_ITEM_JS_EVENT) {
-        ingest_evt_on_js(in, it->lat, it->msg); /* takes the message */
+        ingest_evt_on_js(in, it->jsub, it->msg); /* takes the message */
     } else {
         if (it->kind == INGEST_ITEM_API)
             ingest_api_handle(in, it->msg);
@@ -218,7 +219,9 @@ ingest_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "lattices_refused_total", "%llu",
                   (unsigned long long)in->lattices_refused_total);
     size_t connected = 0, in_flight = 0, consumers = 0;
-    uint64_t applied = 0, bad = 0, skipped = 0, resent = 0;
+    uint64_t pending = 0;
+    uint64_t applied = 0, bad = 0, skipped = 0, resent = 0, rewinds = 0;
+    uint64_t stale = 0;
     for (map_entry_t *e = map_first(&in->lattices); e; e = e->next) {
         ingest_lat_t *lat = e->val;
         if (lat->rec)
@@ -226,21 +229,32 @@ ingest_status(wk_t *w, proto_kv_t *lines)
         if (lat->js_sub)
             consumers++;
         in_flight += lat->evt_count;
+        pending += lat->js_pending;
         applied += lat->events_applied_total;
         bad += lat->events_bad_total;
         skipped += lat->events_skipped_total;
         resent += lat->events_resent_total;
+        rewinds += lat->events_rewinds_total;
+        stale += lat->events_stale_total;
     }
     proto_kv_addf(lines, "events_in_flight", "%zu", in_flight);
     proto_kv_addf(lines, "events_applied_total", "%llu",
                   (unsigned long long)applied);
-    proto_kv_addf(lines, "events_lag", "%zu", in_flight);
+    /* not yet delivered (as of the last scan, every 5 s) + not applied */
+    proto_kv_addf(lines, "events_pending", "%llu",
+                  (unsigned long long)pending);
+    proto_kv_addf(lines, "events_lag", "%llu",
+                  (unsigned long long)(pending + in_flight));
     proto_kv_addf(lines, "events_bad_total", "%llu",
                   (unsigned long long)bad);
     proto_kv_addf(lines, "events_skipped_total", "%llu",
                   (unsigned long long)skipped);
     proto_kv_addf(lines, "events_resent_total", "%llu",
                   (unsigned long long)resent);
+    proto_kv_addf(lines, "events_rewinds_total", "%llu",
+                  (unsigned long long)rewinds);
+    proto_kv_addf(lines, "events_stale_total", "%llu",
+                  (unsigned long long)stale);
     proto_kv_addf(lines, "event_consumers", "%zu", consumers);
     proto_kv_add(lines, "jetstream", in->is_js_ready ? "ready" : "pending");
     proto_kv_addf(lines, "reconcilers_connected", "%zu", connected);

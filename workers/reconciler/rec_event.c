@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/map.h"
 #include "common/xalloc.h"
 #include "workers/reconciler/rec_json_int.h"
 
@@ -567,9 +568,178 @@ rec_event_payload(const cJSON *root, const char *data, size_t len,
     }
 }
 
+/* ---- the heartbeat cache ------------------------------------------------ */
+
+/*
+ * A steady host sends the same heartbeat every period but for its uptime,
+ * and parsing 20 component descriptions is most of the reconciler's work
+ * per event. The last heartbeat decoded for each host is kept with the
+ * spans of its two uptime values; a new one whose bytes equal it outside
+ * those spans decodes to the same event with the new uptime, so it is
+ * answered from the entry. Entries are reference counted: an event still
+ * borrowing one keeps it alive after it was replaced.
+ */
+#define REC_HB_CACHE_MAX 1024
+
+typedef struct rec_hb_cached {
+    char *data;
+    size_t len;
+    size_t off[2];      /* uptime_human, uptime_seconds value spans */
+    size_t vlen[2];
+    rec_event_t ev;     /* the decoded heartbeat, owned here */
+    unsigned refs;      /* events borrowing it */
+    bool is_linked;     /* still in the cache map */
+} rec_hb_cached_t;
+
+static map_t rec_hb_cache; /* source (host id) -> rec_hb_cached_t */
+static uint64_t rec_hb_content_ids; /* the last content id given out */
+
+static void rec_event_heartbeat_destroy(rec_ev_heartbeat_t *hb);
+
+static void
+rec_hb_release(rec_hb_cached_t *c)
+{
+    if (c->refs > 0 || c->is_linked)
+        return;
+    rec_event_heartbeat_destroy(&c->ev.u.heartbeat);
+    free(c->ev.host_id);
+    free(c->data);
+    free(c);
+}
+
+static void
+rec_hb_unlink(void *p)
+{
+    rec_hb_cached_t *c = p;
+    c->is_linked = false;
+    rec_hb_release(c);
+}
+
+/*
+ * Whether data equals c's bytes outside the uptime values, and those are a
+ * plain string and a plain unsigned integer; then *human (new, caller
+ * frees) and *secs get them.
+ */
+static bool
+rec_hb_match(const rec_hb_cached_t *c, const char *data, size_t len,
+             char **human, uint64_t *secs)
+{
+    int order[2] = {0, 1};
+    if (c->off[1] < c->off[0]) {
+        order[0] = 1;
+        order[1] = 0;
+    }
+    size_t pc = 0, pn = 0, hs = 0, hl = 0;
+    uint64_t v = 0;
+    for (int k = 0; k < 2; k++) {
+        int i = order[k];
+        size_t seg = c->off[i] - pc;
+        if (len - pn < seg || memcmp(data + pn, c->data + pc, seg) != 0)
+            return false;
+        pn += seg;
+        pc = c->off[i] + c->vlen[i];
+        size_t q = pn;
+        if (i == 0) {
+            if (q >= len || data[q] != '"')
+                return false;
+            for (q++; q < len && data[q] != '"'; q++)
+                if (data[q] == '\\' || (unsigned char)data[q] < 0x20)
+                    return false;
+            if (q >= len)
+                return false;
+            hs = pn + 1;
+            hl = q - hs;
+            q++;
+        } else {
+            for (v = 0; q < len && data[q] >= '0' && data[q] <= '9'; q++) {
+                unsigned d = (unsigned)(data[q] - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                    return false;
+                v = v * 10 + d;
+            }
+            if (q == pn)
+                return false;
+        }
+        pn = q;
+    }
+    if (len - pn != c->len - pc || memcmp(data + pn, c->data + pc,
+                                          len - pn) != 0)
+        return false;
+    *human = xstrndup(data + hs, hl);
+    *secs = v;
+    return true;
+}
+
+/* out borrows c's event, with its own uptime values. */
+static void
+rec_hb_lend(rec_hb_cached_t *c, char *human_take, uint64_t secs,
+            rec_event_t *out)
+{
+    *out = c->ev;
+    out->u.heartbeat.uptime_human = human_take;
+    out->u.heartbeat.uptime_seconds = secs;
+    out->u.heartbeat.cached = c;
+    c->refs++;
+}
+
+static int rec_event_decode_parsed(int kind, const char *data, size_t len,
+                                   const char *source, rec_event_t *out,
+                                   char **err);
+
+/* A heartbeat from the cache, or decoded and then cached. */
+static int
+rec_event_heartbeat_cached(const char *data, size_t len, const char *source,
+                           rec_event_t *out, char **err)
+{
+    rec_hb_cached_t *c = map_get(&rec_hb_cache, source);
+    char *human = NULL;
+    uint64_t secs = 0;
+    if (c != NULL && rec_hb_match(c, data, len, &human, &secs)) {
+        rec_hb_lend(c, human, secs, out);
+        return 0;
+    }
+    static const char *const names[] = {"uptime_human", "uptime_seconds"};
+    size_t off[2], vlen[2];
+    int rc = rec_event_decode_parsed(CE_KIND_HOST_HEARTBEAT, data, len,
+                                     source, out, err);
+    if (rc != 0 || ce_object_members(data, len, names, 2, off, vlen) != 0 ||
+        vlen[0] == 0 || vlen[1] == 0)
+        return rc; /* not cacheable: out is the caller's as it is */
+    if (map_count(&rec_hb_cache) >= REC_HB_CACHE_MAX && c == NULL)
+        map_destroy(&rec_hb_cache, rec_hb_unlink); /* empty: refills */
+    c = xcalloc(1, sizeof(*c));
+    c->data = xstrndup(data, len);
+    c->len = len;
+    memcpy(c->off, off, sizeof(off));
+    memcpy(c->vlen, vlen, sizeof(vlen));
+    c->ev = *out;
+    c->ev.u.heartbeat.content_id = ++rec_hb_content_ids;
+    c->is_linked = true;
+    rec_hb_cached_t *old = map_put(&rec_hb_cache, source, c);
+    if (old != NULL)
+        rec_hb_unlink(old);
+    human = c->ev.u.heartbeat.uptime_human;
+    c->ev.u.heartbeat.uptime_human = NULL;
+    rec_hb_lend(c, human, c->ev.u.heartbeat.uptime_seconds, out);
+    return 0;
+}
+
 int
 rec_event_decode(int kind, const char *data, size_t len, const char *source,
                  rec_event_t *out, char **err)
+{
+    if (kind == CE_KIND_HOST_HEARTBEAT && source != NULL && data != NULL) {
+        memset(out, 0, sizeof(*out));
+        out->kind = kind;
+        *err = NULL;
+        return rec_event_heartbeat_cached(data, len, source, out, err);
+    }
+    return rec_event_decode_parsed(kind, data, len, source, out, err);
+}
+
+static int
+rec_event_decode_parsed(int kind, const char *data, size_t len,
+                        const char *source, rec_event_t *out, char **err)
 {
     memset(out, 0, sizeof(*out));
     out->kind = kind;
@@ -643,6 +813,15 @@ rec_event_destroy(rec_event_t *ev)
 {
     switch (ev->kind) {
     case CE_KIND_HOST_HEARTBEAT:
+        if (ev->u.heartbeat.cached != NULL) {
+            /* only the uptime text is this event's own */
+            rec_hb_cached_t *c = ev->u.heartbeat.cached;
+            free(ev->u.heartbeat.uptime_human);
+            memset(ev, 0, sizeof(*ev));
+            c->refs--;
+            rec_hb_release(c);
+            return;
+        }
         rec_event_heartbeat_destroy(&ev->u.heartbeat);
         break;
     case CE_KIND_HOST_STARTED:

@@ -69,6 +69,13 @@ typedef struct rec_ev_heartbeat {
     char *uptime_human;
     uint64_t uptime_seconds;
     const rec_claims_t *claims;
+    /*
+     * Equal for two heartbeats of a host that differ in uptime only (0:
+     * not known); never reused for other content.
+     */
+    uint64_t content_id;
+    /* private: the decode cache entry whose strings this borrows */
+    struct rec_hb_cached *cached;
 } rec_ev_heartbeat_t;
 
 typedef struct rec_ev_host_started {
@@ -181,6 +188,11 @@ typedef struct rec_event {
  * offending field; ERR_INVALID for a kind without payload (UNKNOWN,
  * IGNORED). Call rec_event_destroy(out) after either result. Pure CPU,
  * never blocks.
+ *
+ * Heartbeats go through a per-process cache of each host's last decoded
+ * heartbeat: one equal to it but for the uptime values is not parsed
+ * again, and out then shares the cached strings (rec_event_destroy() knows).
+ * So this function is for one thread only (the reconciler's loop).
  */
 int rec_event_decode(int kind, const char *data, size_t len,
                      const char *source, rec_event_t *out, char **err);

@@ -34,6 +34,13 @@ typedef struct rec {
     size_t nheld;
     uint64_t applied_id;        /* last event applied */
     uint64_t applied_sent_id;   /* last APPLIED sent to ingest */
+    /*
+     * The first event whose change of the state is not stored yet: in
+     * the running write (hold_job) or in none (hold_new); 0 for none.
+     * APPLIED stops short of them (rec_life.c).
+     */
+    uint64_t hold_job;
+    uint64_t hold_new;
     uint64_t next_cmd_id;
     ev_prepare prepare;         /* per loop iteration: APPLIED, passes */
     ev_timer pass_timer;

@@ -8,7 +8,9 @@
  * deployed manifests from KV, then ask the hosts for their inventories
  * (through dispatch), and only then let scalers issue commands. Events
  * that arrive before the load are held (ingest bounds how many) so that
- * the loaded snapshot cannot overwrite them.
+ * the loaded snapshot cannot overwrite them. An event that changed the
+ * state is reported APPLIED (and so acknowledged) only once wadm_state
+ * holds that change: a reconciler killed in between gets it again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,9 @@
 #include "workers/reconciler/rec_state_json.h"
 
 #define REC_DISCOVER_GIVE_UP_S 5.0
+/* Events held unacknowledged for a write that make it start at once
+   (stream sequences, so an upper bound; ingest's window is 4096). */
+#define REC_HOLD_URGENT_EVENTS 1024
 
 /* ---- engine I/O ----------------------------------------------------------- */
 
@@ -101,6 +106,7 @@ rec_persist_done(void *arg)
                          &r->rev_providers};
     bool *dirty[3] = {&r->is_hosts_dirty, &r->is_components_dirty,
                       &r->is_providers_dirty};
+    bool is_stored = true;
     for (int i = 0; i < 3; i++) {
         if (j->key[i] == NULL)
             continue;
@@ -110,8 +116,13 @@ rec_persist_done(void *arg)
         } else {
             *dirty[i] = true; /* written again with the next change */
             r->state_write_failures_total++;
+            is_stored = false;
         }
     }
+    if (!is_stored && r->hold_job != 0 &&
+        (r->hold_new == 0 || r->hold_job < r->hold_new))
+        r->hold_new = r->hold_job; /* its events wait for the next write */
+    r->hold_job = 0;
     rec_persist_free(j);
     rec_persist_schedule(r);
 }
@@ -160,6 +171,9 @@ rec_on_persist_timer(struct ev_loop *loop, ev_timer *t, int revents)
         rec_persist_schedule(r);
         return;
     }
+    /* the records just encoded hold every event applied so far */
+    r->hold_job = r->hold_new;
+    r->hold_new = 0;
     r->is_persist_running = true;
 }
 
@@ -168,10 +182,21 @@ rec_persist_schedule(rec_t *r)
 {
     if (!(r->is_hosts_dirty || r->is_components_dirty ||
           r->is_providers_dirty) ||
-        r->is_persist_running || ev_is_active(&r->persist_timer) ||
-        !r->is_loaded)
+        r->is_persist_running || !r->is_loaded)
         return;
-    ev_timer_set(&r->persist_timer, REC_PERSIST_DELAY_S, 0.);
+    /*
+     * Coalesce writes, unless so many events wait for one that ingest's
+     * in-flight window would soon be full of them.
+     */
+    bool is_urgent = r->hold_new != 0 &&
+                     r->applied_id - r->hold_new >= REC_HOLD_URGENT_EVENTS;
+    if (ev_is_active(&r->persist_timer)) {
+        if (!is_urgent)
+            return;
+        ev_timer_stop(wk_loop(r->w), &r->persist_timer);
+    }
+    ev_timer_set(&r->persist_timer, is_urgent ? 0. : REC_PERSIST_DELAY_S,
+                 0.);
     ev_timer_start(wk_loop(r->w), &r->persist_timer);
 }
 
@@ -230,17 +255,47 @@ rec_load_free(rec_load_job_t *j)
 static void
 rec_life_apply(rec_t *r, proto_event_t *ev)
 {
+    if (ev->ack_id <= r->applied_id) {
+        /*
+         * Ack ids are the events' stream sequences, delivered in stream
+         * order: this one was applied already (ingest got it again after a
+         * restart or a redelivery). Applying it twice could undo what
+         * followed it; acknowledging it again lets ingest drop it.
+         */
+        if (r->applied_sent_id >= ev->ack_id)
+            r->applied_sent_id = ev->ack_id - 1;
+        return;
+    }
     rec_state_change_t chg;
     rec_state_change_init(&chg);
     r->events_in_total++;
     wk_activity(r->w, "event %s", ce_kind_name((int)ev->kind));
+    uint64_t gen = r->engine.state.gen;
     (void)rec_engine_event(&r->engine, (int)ev->kind, ev->source,
                            (const char *)ev->data.data, ev->data.len,
                            clk_now_ms(), clk_wall_us(), &chg);
+    r->applied_id = ev->ack_id;
+    /*
+     * A change beyond a host's last_seen and uptime (the generation moved)
+     * is acknowledged once stored; a steady heartbeat at once, since the
+     * next one brings the same again.
+     */
+    if (r->engine.state.gen != gen && r->hold_new == 0)
+        r->hold_new = ev->ack_id;
     rec_life_mark_dirty(r, &chg);
     rec_state_change_destroy(&chg);
-    if (ev->ack_id > r->applied_id)
-        r->applied_id = ev->ack_id;
+}
+
+/* Every event up to the returned id is applied and its change stored. */
+static uint64_t
+rec_life_ackable(const rec_t *r)
+{
+    uint64_t id = r->applied_id;
+    if (r->hold_job != 0 && r->hold_job - 1 < id)
+        id = r->hold_job - 1;
+    if (r->hold_new != 0 && r->hold_new - 1 < id)
+        id = r->hold_new - 1;
+    return id;
 }
 
 static void
@@ -337,17 +392,40 @@ rec_life_event(rec_t *r, proto_event_t *ev)
 
 /* ---- timers ------------------------------------------------------------------- */
 
+/*
+ * Whether the state known when the engine became ready was stored. The
+ * hosts' answers to the start-up inventory (rec_engine_result) change the
+ * state without a change set, so the three records are written as a whole
+ * once, at once, instead of waiting for the next event to dirty them.
+ */
+static bool rec_is_inventory_stored;
+
+static void
+rec_on_persist_timer(struct ev_loop *loop, ev_timer *t, int revents);
+
 static void
 rec_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)loop;
     (void)revents;
     rec_t *r = w->data;
-    if (r->applied_id > r->applied_sent_id && r->ingest) {
+    if (r->engine.is_ready && r->is_loaded && !rec_is_inventory_stored) {
+        rec_is_inventory_stored = true;
+        r->is_hosts_dirty = r->is_components_dirty = true;
+        r->is_providers_dirty = true;
+        ev_timer_stop(loop, &r->persist_timer);
+        rec_on_persist_timer(loop, &r->persist_timer, 0);
+    }
+    /* a change the state records as "nothing to write" waits for none */
+    if (r->hold_new != 0 && !r->is_persist_running && !r->is_hosts_dirty &&
+        !r->is_components_dirty && !r->is_providers_dirty)
+        r->hold_new = 0;
+    uint64_t ackable = rec_life_ackable(r);
+    if (ackable > r->applied_sent_id && r->ingest) {
         proto_applied_t a = {0};
-        a.ack_id = r->applied_id;
+        a.ack_id = ackable;
         if (proto_send(r->ingest, PROTO_MSG_APPLIED, &a) == 0)
-            r->applied_sent_id = r->applied_id;
+            r->applied_sent_id = ackable;
     }
     if (r->engine.is_pass_wanted)
         rec_engine_pass(&r->engine, clk_now_ms());

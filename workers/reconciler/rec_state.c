@@ -146,12 +146,55 @@ rec_last_occurrences(const void *items, size_t n, size_t size,
     return is_last;
 }
 
-/* Step 1: the host record, replaced wholesale. */
-static void
-rec_state_heartbeat_host(rec_state_t *st, const char *host_id,
-                         const rec_ev_heartbeat_t *hb, uint64_t now)
+/*
+ * Whether host record h already holds what the heartbeat would write into
+ * it, uptime and last_seen aside. A steady host's heartbeats all do, and
+ * rebuilding its record (twenty components, their map) for nothing was
+ * the reconciler's main cost per heartbeat. Repeated ids make the counts
+ * differ and take the rebuilding path.
+ */
+static bool
+rec_host_holds_heartbeat(const rec_host_t *h, const rec_ev_heartbeat_t *hb)
 {
-    rec_host_t *h = rec_host_new(host_id, hb->friendly_name);
+    if (h->version == NULL || strcmp(h->version, hb->version) != 0 ||
+        strcmp(h->friendly_name, hb->friendly_name) != 0 ||
+        map_count(&h->components) != hb->ncomponents ||
+        map_count(&h->providers) != hb->nproviders ||
+        !rec_smap_equal(&h->labels, &hb->labels))
+        return false;
+    for (size_t i = 0; i < hb->ncomponents; i++) {
+        const uint64_t *v = map_get(&h->components, hb->components[i].id);
+        if (v == NULL || *v != hb->components[i].max_instances)
+            return false;
+    }
+    for (size_t i = 0; i < hb->nproviders; i++) {
+        const rec_provider_desc_t *d = &hb->providers[i];
+        const rec_host_provider_t *hp = map_get(&h->providers, d->id);
+        if (hp == NULL ||
+            strcmp(hp->provider_ref, d->image_ref ? d->image_ref : "") != 0 ||
+            !rec_smap_equal(&hp->annotations, &d->annotations))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Step 1: the host record, replaced wholesale; returns it. *is_changed
+ * tells whether more than its uptime and last_seen moved.
+ */
+static rec_host_t *
+rec_state_heartbeat_host(rec_state_t *st, const char *host_id,
+                         const rec_ev_heartbeat_t *hb, uint64_t now,
+                         bool *is_changed)
+{
+    rec_host_t *h = map_get(&st->hosts, host_id);
+    *is_changed = h == NULL || !rec_host_holds_heartbeat(h, hb);
+    if (!*is_changed) {
+        h->uptime_seconds = hb->uptime_seconds;
+        h->last_seen_us = now;
+        return h;
+    }
+    h = rec_host_new(host_id, hb->friendly_name);
     rec_smap_copy(&h->labels, &hb->labels);
     for (size_t i = 0; i < hb->ncomponents; i++)
         rec_host_set_component(h, hb->components[i].id,
@@ -167,20 +210,25 @@ rec_state_heartbeat_host(rec_state_t *st, const char *host_id,
     h->version = xstrdup(hb->version);
     h->last_seen_us = now;
     rec_host_free(map_put(&st->hosts, host_id, h));
+    return h;
 }
 
 /* Step 2: provider records of the listed providers. */
-static void
-rec_state_heartbeat_providers(rec_state_t *st, const char *host_id,
+static bool
+rec_state_heartbeat_providers(rec_state_t *st, const rec_host_t *h,
                               const rec_ev_heartbeat_t *hb,
                               rec_state_change_t *chg)
 {
-    bool *is_last = rec_last_occurrences(hb->providers, hb->nproviders,
-                                         sizeof(*hb->providers),
-                                         offsetof(rec_provider_desc_t, id));
+    bool is_any = false;
+    const char *host_id = h->id;
+    /* the host record counts distinct ids: equal means none repeats */
+    bool *is_last = map_count(&h->providers) == hb->nproviders ? NULL :
+        rec_last_occurrences(hb->providers, hb->nproviders,
+                             sizeof(*hb->providers),
+                             offsetof(rec_provider_desc_t, id));
     for (size_t i = 0; i < hb->nproviders; i++) {
         const rec_provider_desc_t *d = &hb->providers[i];
-        if (!is_last[i])
+        if (is_last != NULL && !is_last[i])
             continue;
         const char *name = d->name ? d->name : "";
         const char *ref = d->image_ref ? d->image_ref : "";
@@ -200,8 +248,10 @@ rec_state_heartbeat_providers(rec_state_t *st, const char *host_id,
                                                   REC_PROVIDER_PENDING);
         if (is_changed)
             REC_CHG(chg, providers, d->id);
+        is_any |= is_changed;
     }
     free(is_last);
+    return is_any;
 }
 
 /*
@@ -222,19 +272,22 @@ rec_claims_find(const rec_claims_t *claims, map_t *by_sub, const char *sub)
 }
 
 /* Step 4: component records of the listed components. */
-static void
-rec_state_heartbeat_components(rec_state_t *st, const char *host_id,
+static bool
+rec_state_heartbeat_components(rec_state_t *st, const rec_host_t *h,
                                const rec_ev_heartbeat_t *hb,
                                rec_state_change_t *chg)
 {
+    bool is_any = false;
+    const char *host_id = h->id;
     map_t by_sub;
     map_init(&by_sub);
-    bool *is_last = rec_last_occurrences(hb->components, hb->ncomponents,
-                                         sizeof(*hb->components),
-                                         offsetof(rec_component_desc_t, id));
+    bool *is_last = map_count(&h->components) == hb->ncomponents ? NULL :
+        rec_last_occurrences(hb->components, hb->ncomponents,
+                             sizeof(*hb->components),
+                             offsetof(rec_component_desc_t, id));
     for (size_t i = 0; i < hb->ncomponents; i++) {
         const rec_component_desc_t *d = &hb->components[i];
-        if (!is_last[i])
+        if (is_last != NULL && !is_last[i])
             continue;
         rec_component_t *c = map_get(&st->components, d->id);
         bool is_changed = false;
@@ -264,21 +317,42 @@ rec_state_heartbeat_components(rec_state_t *st, const char *host_id,
         }
         if (is_changed)
             REC_CHG(chg, components, d->id);
+        is_any |= is_changed;
     }
     free(is_last);
     map_destroy(&by_sub, NULL);
+    return is_any;
 }
 
+/*
+ * Applying a heartbeat twice changes nothing the second time but uptime
+ * and last_seen. So when a host sends the content it sent last (same
+ * content id) and nothing in the state changed since that was applied
+ * (same generation), only those two are set: a steady lattice's heartbeats
+ * cost a lookup each instead of twenty record checks.
+ */
 static void
 rec_state_heartbeat(rec_state_t *st, const char *host_id,
                     const rec_ev_heartbeat_t *hb, uint64_t now,
                     rec_state_change_t *chg)
 {
-    rec_state_heartbeat_host(st, host_id, hb, now);
+    rec_host_t *h = map_get(&st->hosts, host_id);
     REC_CHG(chg, hosts, host_id); /* last_seen always moves */
-    rec_state_heartbeat_providers(st, host_id, hb, chg);
+    if (h != NULL && hb->content_id != 0 &&
+        h->hb_content_id == hb->content_id && h->hb_gen == st->gen) {
+        h->uptime_seconds = hb->uptime_seconds;
+        h->last_seen_us = now;
+        return;
+    }
+    bool is_changed;
+    h = rec_state_heartbeat_host(st, host_id, hb, now, &is_changed);
+    is_changed |= rec_state_heartbeat_providers(st, h, hb, chg);
     /* step 3, claims.get, is the caller's: hb->claims holds the answer */
-    rec_state_heartbeat_components(st, host_id, hb, chg);
+    is_changed |= rec_state_heartbeat_components(st, h, hb, chg);
+    if (is_changed)
+        st->gen++;
+    h->hb_content_id = hb->content_id;
+    h->hb_gen = st->gen;
 }
 
 /* ---- host_stopped -------------------------------------------------------- */
@@ -475,6 +549,8 @@ rec_state_apply(rec_state_t *st, const rec_event_t *ev, uint64_t now_wall_us,
         return 0;
     if (ev->host_id == NULL)
         return ERR_INVALID;
+    if (ev->kind != CE_KIND_HOST_HEARTBEAT)
+        st->gen++; /* (a heartbeat moves it only when it changes things) */
     switch (ev->kind) {
     case CE_KIND_HOST_HEARTBEAT:
         rec_state_heartbeat(st, ev->host_id, &ev->u.heartbeat, now_wall_us,
@@ -515,6 +591,7 @@ rec_state_reap(rec_state_t *st, uint64_t now_wall_us,
 {
     uint64_t window_us = 2 * (cleanup_interval_s / 2) * 1000000u;
     map_entry_t *next;
+    st->gen++;
     for (map_entry_t *e = map_first(&st->hosts); e; e = next) {
         next = e->next;
         rec_host_t *h = e->val;

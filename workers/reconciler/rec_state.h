@@ -47,6 +47,9 @@ typedef struct rec_host {
     uint64_t uptime_seconds;
     char *version;         /* NULL: none (a host_started host) */
     uint64_t last_seen_us; /* wall clock, microseconds since the epoch */
+    /* private: the heartbeat content last applied in full, and when */
+    uint64_t hb_content_id;
+    uint64_t hb_gen;
 } rec_host_t;
 
 /* One entry of a component's per-host set (unique by annotations). */
@@ -81,6 +84,12 @@ typedef struct rec_state {
     map_t hosts;      /* host id -> rec_host_t * */
     map_t components; /* component id -> rec_component_t * */
     map_t providers;  /* provider id -> rec_provider_t * */
+    /*
+     * Moves on every change but a host's own last_seen and uptime; code
+     * that changes the records outside rec_state_apply() and the reaper
+     * (loading them) must move it too.
+     */
+    uint64_t gen;
 } rec_state_t;
 
 /*

@@ -470,6 +470,7 @@ int
 rec_state_json_hosts_decode(rec_state_t *st, const char *json, size_t len,
                             char **err)
 {
+    st->gen++;
     return rec_state_json_decode(&st->hosts, rec_host_free, "host",
                                  rec_state_json_get_host, json, len,
                                  err);
@@ -479,6 +480,7 @@ int
 rec_state_json_components_decode(rec_state_t *st, const char *json,
                                  size_t len, char **err)
 {
+    st->gen++;
     return rec_state_json_decode(&st->components, rec_component_free,
                                  "component", rec_state_json_get_component,
                                  json, len, err);
@@ -488,6 +490,7 @@ int
 rec_state_json_providers_decode(rec_state_t *st, const char *json, size_t len,
                                 char **err)
 {
+    st->gen++;
     return rec_state_json_decode(&st->providers, rec_provider_free,
                                  "provider", rec_state_json_get_provider, json,
                                  len, err);
