@@ -157,7 +157,7 @@ typedef struct proto_desc {
     F(T, 5, gather_ms, PF_U64, 0, NULL)                                         \
     F(T, 6, lane, PF_STR, 0, NULL)                                              \
     F(T, 7, after, PF_U64, 0, NULL)                                             \
-    F(T, 8, lease_rev, PF_U64, 0, NULL)
+    F(T, 8, valid_until_ms, PF_U64, 0, NULL)
 
 /* dispatch -> rec: the outcome of cmd_id */
 #define PROTO_RESULT_FIELDS(F, T)                                               \
@@ -174,6 +174,19 @@ typedef struct proto_desc {
 #define PROTO_STATUS_FIELDS(F, T)                                               \
     F(T, 1, subject, PF_STR, 1, NULL)                                           \
     F(T, 2, body, PF_BIN, 1, NULL)
+
+/*
+ * rec -> ingest: whether this instance owns the lattice (holds its lease);
+ * ingest consumes the lattice's events only while it does
+ */
+#define PROTO_OWNERSHIP_FIELDS(F, T)                                            \
+    F(T, 1, is_owner, PF_BOOL, 1, NULL)                                         \
+    F(T, 2, holder, PF_STR, 0, NULL)
+
+/* ingest -> rec: a key of the manifest bucket was written or deleted */
+#define PROTO_KV_CHANGED_FIELDS(F, T)                                           \
+    F(T, 1, key, PF_STR, 1, NULL)                                               \
+    F(T, 2, is_delete, PF_BOOL, 0, NULL)
 
 /* ---- the message list --------------------------------------------------
  * X(number, NAME, name, directions, fields)
@@ -195,7 +208,9 @@ typedef struct proto_desc {
     X(23, API_REP, api_rep, PROTO_DIR_DATA, PROTO_API_REP_FIELDS)            \
     X(24, COMMAND, command, PROTO_DIR_DATA, PROTO_COMMAND_FIELDS)            \
     X(25, RESULT, result, PROTO_DIR_DATA, PROTO_RESULT_FIELDS)               \
-    X(26, STATUS, status, PROTO_DIR_DATA, PROTO_STATUS_FIELDS)
+    X(26, STATUS, status, PROTO_DIR_DATA, PROTO_STATUS_FIELDS)               \
+    X(27, OWNERSHIP, ownership, PROTO_DIR_DATA, PROTO_OWNERSHIP_FIELDS)      \
+    X(28, KV_CHANGED, kv_changed, PROTO_DIR_DATA, PROTO_KV_CHANGED_FIELDS)
 
 /* Nested bodies that are not messages. X(name, fields) */
 #define PROTO_SUB_LIST(X) X(reply, PROTO_REPLY_FIELDS)

@@ -64,6 +64,12 @@ sup_policy_decide(sup_history_t *h, const sup_policy_cfg_t *cfg,
         return sup_decision(give_up, 0, "exit status 2 means fatal");
     if (!ex->is_signaled && ex->code == 0 && restart_type == SUP_TRANSIENT)
         return sup_decision(SUP_NO_RESTART, 0, "finished");
+    /* not a failure: a reconciler that lost its lattice's lease starts
+       again as a standby (rec_own.c); another instance holds the lease,
+       so this cannot repeat faster than a lease TTL */
+    if (!ex->is_signaled && ex->code == SUP_EXIT_HANDOFF &&
+        restart_type == SUP_TRANSIENT)
+        return sup_decision(SUP_RESTART_NOW, 0, "handed its lattice over");
 
     bool is_stable = ex->was_ready && now_ms >= ex->ready_ms &&
                      now_ms - ex->ready_ms >= cfg->stable_ms;

@@ -18,6 +18,11 @@ enum sup_restart_type {
     SUP_TRANSIENT, /* restarted unless it exits 0 (reconcilers) */
 };
 
+/* Exit status of a worker that gave up its role on purpose (a reconciler
+   whose lease went to another instance): restarted at once, not counted.
+   Same value as WK_EXIT_HANDOFF (workers/wk.h). */
+#define SUP_EXIT_HANDOFF 3
+
 enum sup_action {
     SUP_RESTART_NOW,
     SUP_RESTART_AFTER, /* after delay_ms */

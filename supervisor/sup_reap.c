@@ -147,8 +147,14 @@ sup_worker_exited(sup_t *s, sup_worker_t *w, int status)
         snprintf(how + strlen(how), sizeof(how) - strlen(how),
                  " after a hang");
 
+    bool is_handoff = !ex.is_signaled && ex.code == SUP_EXIT_HANDOFF &&
+                      w->restart_type == SUP_TRANSIENT;
+    if (is_handoff)
+        snprintf(how, sizeof(how), "handed its lattice over (status %d)",
+                 ex.code);
     char next[96];
-    int level = ex.is_signaled || ex.code != 0 ? LL_WARN : LL_INFO;
+    int level = (ex.is_signaled || ex.code != 0) && !is_handoff ? LL_WARN
+                                                                : LL_INFO;
     switch (d.action) {
     case SUP_RESTART_NOW:
         snprintf(next, sizeof(next), "restarting now");

@@ -163,6 +163,27 @@ START_TEST(test_sup_policy_transient_exit_0_is_done_permanent_restarts)
 }
 END_TEST
 
+START_TEST(test_sup_policy_handoff_restarts_a_reconciler_at_once_uncounted)
+{
+    sup_history_t h;
+    memset(&h, 0, sizeof(h));
+    sup_exit_t e = exited(SUP_EXIT_HANDOFF);
+    /* far more often than the intensity allows failures: never gives up */
+    for (uint64_t i = 0; i < 3 * cfg.intensity; i++) {
+        sup_decision_t d =
+            sup_policy_decide(&h, &cfg, SUP_TRANSIENT, &e, 1 + i, 0);
+        ck_assert_int_eq(d.action, SUP_RESTART_NOW);
+        ck_assert_uint_eq(d.delay_ms, 0);
+    }
+    ck_assert_uint_eq(h.count, 0);
+    ck_assert_uint_eq(h.consecutive_failures, 0);
+    /* a permanent worker has no lease to hand over: an ordinary failure */
+    sup_decision_t d = sup_policy_decide(&h, &cfg, SUP_PERMANENT, &e, 100, 0);
+    ck_assert_int_eq(d.action, SUP_RESTART_AFTER);
+    ck_assert_uint_eq(h.count, 1);
+}
+END_TEST
+
 START_TEST(test_sup_policy_jitter_stays_within_ten_percent)
 {
     for (uint32_t seed = 1; seed < 5000; seed += 7) {
@@ -191,6 +212,8 @@ sup_policy_suite(void)
     tcase_add_test(tc, test_sup_policy_old_restarts_leave_the_window);
     tcase_add_test(tc, test_sup_policy_exit_2_never_restarts);
     tcase_add_test(tc, test_sup_policy_transient_exit_0_is_done_permanent_restarts);
+    tcase_add_test(
+        tc, test_sup_policy_handoff_restarts_a_reconciler_at_once_uncounted);
     tcase_add_test(tc, test_sup_policy_jitter_stays_within_ten_percent);
     suite_add_tcase(s, tc);
     return s;

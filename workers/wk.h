@@ -40,8 +40,12 @@ typedef struct wk_role {
 
 /*
  * Runs the worker: expects the control socket on fd 3. Returns the process
- * exit code (0 clean, 1 transient failure, 2 fatal) per STYLE.md section 4.
+ * exit code (0 clean, 1 transient failure, 2 fatal) per STYLE.md section 4,
+ * or WK_EXIT_HANDOFF: the worker gave up its role on purpose and is
+ * restarted at once without counting as a failure (SUP_EXIT_HANDOFF).
  */
+#define WK_EXIT_HANDOFF 3
+
 int wk_main(const wk_role_t *role, const char *id);
 
 struct ev_loop *wk_loop(wk_t *w);

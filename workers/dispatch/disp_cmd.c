@@ -9,7 +9,10 @@
  * every reply until its window closes. Identical requests in flight (same
  * subject and body) are sent once and their result goes to every asker.
  * A command with "after" waits until that earlier command of the same
- * reconciler has finished (config before the scale that uses it). Results
+ * reconciler has finished (config before the scale that uses it). A
+ * command whose valid_until_ms has passed when it would go out is not
+ * sent: its reconciler's lease may have lapsed by then (rec_lease.h), and
+ * another instance may own the lattice. Results
  * report transport outcome and raw replies; reconcilers read the
  * control-interface envelope themselves.
  */
@@ -41,6 +44,7 @@ typedef struct disp_req {
     proto_bin_t body;
     uint64_t timeout_ms;
     uint64_t gather_ms;
+    uint64_t valid_until_ms;    /* lease fence (monotonic), 0: none */
     uint64_t started_us;
     disp_waiter_t *waiters;
     proto_reply_t *replies;
@@ -182,6 +186,12 @@ disp_req_start(disp_t *d, disp_req_t *r)
     ev_timer_init(&r->timer, disp_on_timer, (double)wait_ms / 1000.0, 0.);
     r->timer.data = r;
     ev_timer_start(wk_loop(d->w), &r->timer);
+    if (r->valid_until_ms != 0 && clk_now_ms() >= r->valid_until_ms) {
+        d->commands_fenced_total++;
+        disp_req_finish(d, r, false, "not sent: the reconciler's lease "
+                        "was too old to act on when it was due");
+        return;
+    }
     natsStatus s = NATS_CONNECTION_CLOSED;
     if (nc_is_connected(d->nc))
         s = natsConnection_PublishRequest(nc_conn(d->nc), r->subject, reply,
@@ -254,6 +264,7 @@ disp_cmd_handle(disp_t *d, const char *lattice, proto_command_t *c)
                   c->body.len);
     r->timeout_ms = c->timeout_ms ? c->timeout_ms : DISP_TIMEOUT_DEFAULT_MS;
     r->gather_ms = c->gather_ms;
+    r->valid_until_ms = c->valid_until_ms;
     bool must_wait = c->after != 0 && disp_cmd_pending(d, lattice, c->after);
     disp_waiter_add(d, r, w);
     if (c->gather_ms == 0)

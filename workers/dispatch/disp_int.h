@@ -44,6 +44,7 @@ typedef struct disp {
     uint64_t commands_ok_total;
     uint64_t commands_failed_total;
     uint64_t commands_timeout_total;
+    uint64_t commands_fenced_total;     /* past their lease fence */
     uint64_t commands_no_responders_total;
     uint64_t commands_deduplicated_total;
     uint64_t commands_in_total;

@@ -181,6 +181,8 @@ disp_status(wk_t *w, proto_kv_t *lines)
                   (unsigned long long)d->commands_failed_total);
     proto_kv_addf(lines, "commands_timeout_total", "%llu",
                   (unsigned long long)d->commands_timeout_total);
+    proto_kv_addf(lines, "commands_fenced_total", "%llu",
+                  (unsigned long long)d->commands_fenced_total);
     proto_kv_addf(lines, "commands_no_responders_total", "%llu",
                   (unsigned long long)d->commands_no_responders_total);
     proto_kv_addf(lines, "commands_deduplicated_total", "%llu",

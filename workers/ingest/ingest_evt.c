@@ -194,6 +194,8 @@ ingest_sub_free(ingest_sub_job_t *j)
     free(j);
 }
 
+static void ingest_evt_unbind(ingest_lat_t *lat);
+
 static void
 ingest_sub_done(void *arg)
 {
@@ -204,6 +206,7 @@ ingest_sub_done(void *arg)
         log_msg(LL_WARN, "lattice %s: events not consumed yet: %s (retried "
                 "in %.0fs)", lat->name, j->error, INGEST_DISC_PERIOD_S);
     } else {
+        lat->is_takeover = false;
         lat->js_sub = j->sub;
         j->sub = NULL;
         j->jsub->next = lat->jsubs;
@@ -219,6 +222,8 @@ ingest_sub_done(void *arg)
             log_msg(LL_INFO, "lattice %s: consuming its events from stream "
                     "%s", lat->name, JSX_WASMBUS_STREAM);
         }
+        if (!lat->is_owned)
+            ingest_evt_unbind(lat); /* lost the lattice meanwhile */
     }
     ingest_sub_free(j);
 }
@@ -257,14 +262,55 @@ ingest_sub_submit(ingest_t *in, ingest_lat_t *lat, bool is_rewind)
     }
 }
 
+/*
+ * Binds the lattice's consumer when this instance owns the lattice. The
+ * first binding after ownership was gained creates the consumer again
+ * (from its ack floor): its deliver subject becomes ours, so an instance
+ * that lost the lattice but still has a subscription receives nothing
+ * more. Later bindings (after a reconnect) keep the consumer.
+ */
 void
 ingest_evt_lattice_known(ingest_t *in, ingest_lat_t *lat)
 {
     lat->in = in;
-    if (lat->js_sub || lat->is_js_pending || !in->is_js_ready ||
-        !nc_is_connected(in->nc))
+    if (!lat->is_owned || lat->js_sub || lat->is_js_pending ||
+        !in->is_js_ready || !nc_is_connected(in->nc))
         return;
-    ingest_sub_submit(in, lat, false);
+    ingest_sub_submit(in, lat, lat->is_takeover);
+}
+
+static void ingest_evt_drop_held(ingest_lat_t *lat);
+
+/* Stops consuming: what was received and not applied stays unacked. */
+static void
+ingest_evt_unbind(ingest_lat_t *lat)
+{
+    if (lat->js_sub != NULL) {
+        (void)natsSubscription_Unsubscribe(lat->js_sub);
+        natsSubscription_Destroy(lat->js_sub);
+        lat->js_sub = NULL;
+    }
+    lat->jsub = NULL; /* what it still delivers is stale */
+    ingest_evt_drop_held(lat);
+}
+
+void
+ingest_evt_ownership(ingest_t *in, ingest_lat_t *lat, bool is_owner,
+                     const char *holder)
+{
+    if (is_owner == lat->is_owned)
+        return;
+    lat->is_owned = is_owner;
+    if (is_owner) {
+        log_msg(LL_INFO, "lattice %s: this instance owns it; consuming its "
+                "events", lat->name);
+        lat->is_takeover = true;
+        ingest_evt_lattice_known(in, lat);
+        return;
+    }
+    log_msg(LL_INFO, "lattice %s: owned by %s; not consuming its events",
+            lat->name, holder && holder[0] ? holder : "another instance");
+    ingest_evt_unbind(lat);
 }
 
 /* Rewinds the lattice's consumer if its subscription dropped events. */
@@ -679,12 +725,10 @@ ingest_evt_rec_down(ingest_t *in, ingest_lat_t *lat)
     lat->evt_unsent = lat->evt_head;
 }
 
-void
-ingest_evt_lat_destroy(ingest_lat_t *lat)
+/* Forgets the events held for the reconciler (not acknowledged). */
+static void
+ingest_evt_drop_held(ingest_lat_t *lat)
 {
-    /* the consumer stays: it keeps what we did not ack for the next run */
-    natsSubscription_Destroy(lat->js_sub);
-    lat->js_sub = NULL;
     while (lat->evt_head) {
         ingest_evt_t *e = lat->evt_head;
         lat->evt_head = e->next;
@@ -693,6 +737,15 @@ ingest_evt_lat_destroy(ingest_lat_t *lat)
     lat->evt_tail = NULL;
     lat->evt_unsent = NULL;
     lat->evt_count = 0;
+}
+
+void
+ingest_evt_lat_destroy(ingest_lat_t *lat)
+{
+    /* the consumer stays: it keeps what we did not ack for the next run */
+    natsSubscription_Destroy(lat->js_sub);
+    lat->js_sub = NULL;
+    ingest_evt_drop_held(lat);
 }
 
 void

@@ -24,6 +24,7 @@ enum ingest_item_kind {
     INGEST_ITEM_DISCOVER, /* core subscription: a host started somewhere */
     INGEST_ITEM_API,
     INGEST_ITEM_JS_EVENT, /* from a lattice's JetStream consumer */
+    INGEST_ITEM_KV,       /* a write to the manifest bucket */
 };
 
 struct ingest_lat;
@@ -97,6 +98,8 @@ typedef struct ingest_lat {
     ingest_jsub_t *jsub;      /* js_sub's closure; NULL while rewinding */
     ingest_jsub_t *jsubs;     /* all closures, freed with the lattice */
     bool is_js_pending;       /* consumer setup job queued */
+    bool is_owned;            /* rec.<name> holds the lattice's lease */
+    bool is_takeover;         /* next binding recreates the consumer */
     uint64_t js_pending;      /* consumer backlog at the last scan */
     ingest_evt_t *evt_head;   /* received, not yet applied, oldest first */
     ingest_evt_t *evt_tail;
@@ -128,6 +131,7 @@ typedef struct ingest {
     uint64_t api_in_total;
     uint64_t dropped_total;
     uint64_t lattices_refused_total;
+    uint64_t manifest_changes_total;  /* seen on the manifest bucket */
     /* API requests in flight (ingest_api.c) */
     map_t reqs;               /* id (decimal) -> ingest_req_t */
     ingest_req_t *req_head;   /* oldest first: deadlines are in order */
@@ -154,6 +158,10 @@ void ingest_lat_free(void *p);
 /* ingest_disc.c */
 void ingest_disc_start(ingest_t *in);
 
+/* ingest_kv.c */
+int ingest_kv_subscribe(ingest_t *in);
+void ingest_kv_changed(ingest_t *in, natsMsg *msg);
+
 /* ingest_api.c */
 void ingest_api_start(ingest_t *in);
 void ingest_api_stop(ingest_t *in);
@@ -167,6 +175,8 @@ void ingest_api_status(ingest_t *in, proto_kv_t *lines);
 void ingest_evt_discover(ingest_t *in, natsMsg *msg);
 void ingest_evt_on_js(ingest_t *in, ingest_jsub_t *jsub, natsMsg *msg);
 void ingest_evt_lattice_known(ingest_t *in, ingest_lat_t *lat);
+void ingest_evt_ownership(ingest_t *in, ingest_lat_t *lat, bool is_owner,
+                          const char *holder);
 void ingest_evt_on_applied(ingest_t *in, ingest_lat_t *lat, uint64_t ack_id);
 void ingest_evt_rec_up(ingest_t *in, ingest_lat_t *lat);
 void ingest_evt_rec_down(ingest_t *in, ingest_lat_t *lat);

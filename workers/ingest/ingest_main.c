@@ -66,6 +66,8 @@ ingest_on_item(void *item, void *arg)
     } else {
         if (it->kind == INGEST_ITEM_API)
             ingest_api_handle(in, it->msg);
+        else if (it->kind == INGEST_ITEM_KV)
+            ingest_kv_changed(in, it->msg);
         else
             ingest_evt_discover(in, it->msg);
         natsMsg_Destroy(it->msg);
@@ -146,7 +148,8 @@ ingest_on_nats_state(nc_t *nc, int state, void *arg)
     (void)nc;
     ingest_t *in = arg;
     if (state == NC_CONNECTED) {
-        if (in->nsubs == 0 && ingest_subscribe(in) != 0)
+        if (in->nsubs == 0 &&
+            (ingest_subscribe(in) != 0 || ingest_kv_subscribe(in) != 0))
             wk_exit(in->w, 1);
         if (!in->is_discovery_done)
             ingest_disc_start(in);
@@ -218,7 +221,9 @@ ingest_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "lattices", "%zu", map_count(&in->lattices));
     proto_kv_addf(lines, "lattices_refused_total", "%llu",
                   (unsigned long long)in->lattices_refused_total);
-    size_t connected = 0, in_flight = 0, consumers = 0;
+    proto_kv_addf(lines, "manifest_changes_total", "%llu",
+                  (unsigned long long)in->manifest_changes_total);
+    size_t connected = 0, in_flight = 0, consumers = 0, owned = 0;
     uint64_t pending = 0;
     uint64_t applied = 0, bad = 0, skipped = 0, resent = 0, rewinds = 0;
     uint64_t stale = 0;
@@ -228,6 +233,8 @@ ingest_status(wk_t *w, proto_kv_t *lines)
             connected++;
         if (lat->js_sub)
             consumers++;
+        if (lat->is_owned)
+            owned++;
         in_flight += lat->evt_count;
         pending += lat->js_pending;
         applied += lat->events_applied_total;
@@ -256,6 +263,7 @@ ingest_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "events_stale_total", "%llu",
                   (unsigned long long)stale);
     proto_kv_addf(lines, "event_consumers", "%zu", consumers);
+    proto_kv_addf(lines, "lattices_owned", "%zu", owned);
     proto_kv_add(lines, "jetstream", in->is_js_ready ? "ready" : "pending");
     proto_kv_addf(lines, "reconcilers_connected", "%zu", connected);
     proto_kv_add(lines, "discovery", in->is_discovery_done ? "done"
@@ -297,6 +305,10 @@ ingest_on_rec_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
     else if (m.type == PROTO_MSG_APPLIED)
         ingest_evt_on_applied(&ingest_g, lat,
                               ((proto_applied_t *)m.body)->ack_id);
+    else if (m.type == PROTO_MSG_OWNERSHIP)
+        ingest_evt_ownership(&ingest_g, lat,
+                             ((proto_ownership_t *)m.body)->is_owner,
+                             ((proto_ownership_t *)m.body)->holder);
     proto_msg_destroy(&m);
 }
 

@@ -65,11 +65,20 @@ rec_apiq_done(void *arg)
     /* sent even without a reply subject: ingest forgets the request then */
     if (j->res.reply)
         rec_apiq_send_reply(r, j->req->req_id, j->res.reply);
-    if (j->res.effect == REC_EFFECT_UNDEPLOYED)
+    /*
+     * Only the owner's engine acts; on a standby the owner learns of the
+     * write from the manifest bucket (rec_watch.c). Before the load the
+     * load reads it.
+     */
+    bool is_acting = rec_own_is_owner(r) && r->is_loaded;
+    if (is_acting && j->res.effect == REC_EFFECT_UNDEPLOYED)
         rec_engine_undeploy(&r->engine, j->res.app, clk_now_ms());
-    else if (j->res.effect == REC_EFFECT_DEPLOYED)
+    else if (is_acting && j->res.effect == REC_EFFECT_DEPLOYED)
         rec_engine_deploy(&r->engine, j->res.app, j->res.manifest,
                           clk_now_ms());
+    else if (j->res.effect == REC_EFFECT_UNDEPLOYED)
+        /* final whoever acts: said at once (the owner's is deduplicated) */
+        rec_publish_status(r, j->res.app, REC_STATUS_UNDEPLOYED_JSON);
     rec_apiq_free(j);
 }
 

@@ -570,10 +570,7 @@ rec_engine_undeploy(rec_engine_t *e, const char *name, uint64_t now_ms)
         rec_app_free(a);
     }
     e->statuses_total++;
-    e->io.status(e->io.arg, name,
-                 "{\"status\":{\"type\":\"undeployed\",\"message\":"
-                 "\"Manifest has been undeployed\"},\"version\":\"\","
-                 "\"components\":[]}");
+    e->io.status(e->io.arg, name, REC_STATUS_UNDEPLOYED_JSON);
 }
 
 /* ---- events ------------------------------------------------------------- */

@@ -109,6 +109,12 @@ void rec_engine_ready(rec_engine_t *e, uint64_t now_ms);
 int rec_engine_deploy(rec_engine_t *e, const char *app, const cJSON *manifest,
                       uint64_t now_ms);
 
+/* The status document of an undeployed application (scalers.md 13.3). */
+#define REC_STATUS_UNDEPLOYED_JSON                                           \
+    "{\"status\":{\"type\":\"undeployed\",\"message\":"                   \
+    "\"Manifest has been undeployed\"},\"version\":\"\","                    \
+    "\"components\":[]}"
+
 /* Undeploys app: cleanup commands and the undeployed status (13.3). */
 void rec_engine_undeploy(rec_engine_t *e, const char *app, uint64_t now_ms);
 

@@ -11,6 +11,7 @@
 #include "common/job.h"
 #include "common/nc.h"
 #include "workers/reconciler/rec_engine.h"
+#include "workers/reconciler/rec_own.h"
 #include "workers/reconciler/rec_store.h"
 #include "workers/wk.h"
 
@@ -18,6 +19,7 @@
 #define REC_HELD_EVENTS_MAX 65536 /* events held until the state is loaded */
 #define REC_PERSIST_DELAY_S 0.3   /* coalescing of wadm_state writes */
 #define REC_PASS_PERIOD_S 1.0
+#define REC_RESYNC_PERIOD_S 30.0  /* manifests re-read by the owner */
 
 typedef struct rec {
     wk_t *w;
@@ -27,6 +29,7 @@ typedef struct rec {
     chan_t *ingest;
     chan_t *dispatch;
     rec_engine_t engine;
+    rec_own_t own;              /* the lattice's lease (rec_own.c) */
     bool is_loaded;             /* state and manifests read from KV */
     bool is_load_queued;
     bool is_discovering;
@@ -64,6 +67,14 @@ typedef struct rec {
     uint64_t state_write_failures_total;
     uint64_t hosts_reaped_total;
     bool is_setup_queued;
+    /* manifests written through other instances (rec_watch.c) */
+    ev_timer resync_timer;
+    bool is_resync_running;
+    bool is_resync_again;
+    uint64_t resyncs_total;
+    uint64_t resync_deploys_total;
+    uint64_t resync_undeploys_total;
+    uint64_t events_ignored_total;  /* came while standing by */
 } rec_t;
 
 /* rec_apiq.c: API requests through the job thread */
@@ -77,6 +88,13 @@ void rec_life_load(rec_t *r);
 void rec_life_event(rec_t *r, proto_event_t *ev_take);
 void rec_life_dispatch_up(rec_t *r);
 void rec_life_mark_dirty(rec_t *r, const rec_state_change_t *chg);
+void rec_life_drop_held(rec_t *r);
+
+/* rec_watch.c: manifests changed through any instance reach the owner */
+void rec_watch_start(rec_t *r);
+void rec_watch_stop(rec_t *r);
+void rec_watch_changed(rec_t *r, const proto_kv_changed_t *kc);
+void rec_watch_resync(rec_t *r);
 
 /* rec_main.c */
 void rec_publish_status(rec_t *r, const char *app, const char *json);

@@ -38,6 +38,9 @@ rec_io_send(void *arg, const char *subject, const char *body,
     rec_t *r = arg;
     if (r->dispatch == NULL)
         return ERR_CLOSED;
+    /* fenced: the lease is not fresh (rec_lease.h); derived again later */
+    if (!rec_own_may_act(r))
+        return ERR_CONFLICT;
     proto_command_t c = {0};
     c.cmd_id = ++r->next_cmd_id;
     c.subject = (char *)subject;
@@ -45,6 +48,7 @@ rec_io_send(void *arg, const char *subject, const char *body,
     c.body.len = strlen(body);
     c.timeout_ms = timeout_ms;
     c.gather_ms = gather_ms;
+    c.valid_until_ms = rec_own_valid_until(r);
     int rc = proto_send(r->dispatch, PROTO_MSG_COMMAND, &c);
     if (rc == 0)
         *cmd_id = c.cmd_id;
@@ -54,6 +58,8 @@ rec_io_send(void *arg, const char *subject, const char *body,
 static void
 rec_io_status(void *arg, const char *app, const char *json)
 {
+    if (!rec_own_may_act(arg))
+        return; /* the next owner publishes it */
     rec_publish_status(arg, app, json);
 }
 
@@ -370,9 +376,28 @@ rec_life_load(rec_t *r)
 
 /* ---- events ----------------------------------------------------------------- */
 
+/* Another instance owns the lattice: what waited for a load goes. */
+void
+rec_life_drop_held(rec_t *r)
+{
+    for (size_t i = 0; i < r->nheld; i++)
+        proto_body_free(&proto_event_desc, r->held[i]);
+    r->events_ignored_total += r->nheld;
+    free(r->held);
+    r->held = NULL;
+    r->nheld = 0;
+}
+
 void
 rec_life_event(rec_t *r, proto_event_t *ev)
 {
+    if (r->own.is_standby_noted && !rec_own_is_owner(r)) {
+        /* ingest unbinds once it reads our OWNERSHIP; not acknowledged,
+           so the owner's consumer still has it */
+        r->events_ignored_total++;
+        proto_body_free(&proto_event_desc, ev);
+        return;
+    }
     if (!r->is_loaded) {
         if (r->nheld >= REC_HELD_EVENTS_MAX) {
             /* ingest bounds its window far below this: a protocol bug */

@@ -75,6 +75,8 @@ rec_on_frame(chan_t *c, const uint8_t *payload, size_t len, void *arg)
     } else if (c == r->ingest && m.type == PROTO_MSG_EVENT) {
         rec_life_event(r, m.body);
         m.body = NULL;
+    } else if (c == r->ingest && m.type == PROTO_MSG_KV_CHANGED) {
+        rec_watch_changed(r, m.body);
     } else if (c == r->dispatch && m.type == PROTO_MSG_RESULT) {
         rec_engine_result(&r->engine, m.body, clk_now_ms());
     }
@@ -96,8 +98,13 @@ rec_on_nats_state(nc_t *nc, int state, void *arg)
     (void)nc;
     rec_t *r = arg;
     if (state == NC_CONNECTED) {
+        rec_own_kick(r);
         rec_apiq_setup(r);
-        rec_life_load(r);
+        /* a standby loads nothing; the owner may have missed writes */
+        if (rec_own_is_owner(r)) {
+            rec_life_load(r);
+            rec_watch_resync(r);
+        }
     }
 }
 
@@ -119,6 +126,8 @@ rec_start(wk_t *w)
         return rc;
     }
     wk_set_nats(w, r->nc);
+    rec_own_start(r);
+    rec_watch_start(r);
     r->store.cfg = wk_cfg(w);
     r->store.lattice = wk_id(w);
     r->store.conn = nc_conn(r->nc);
@@ -126,11 +135,15 @@ rec_start(wk_t *w)
     return 0;
 }
 
-/* At shutdown the latest state is written at once (blocking is fine). */
+/*
+ * At shutdown the latest state is written at once (blocking is fine), by
+ * the owner only: a reconciler that lost the lease has nothing to write.
+ */
 static void
 rec_flush_state(rec_t *r)
 {
-    if (!r->is_loaded || !r->store.is_ready || !nc_is_connected(r->nc))
+    if (!r->is_loaded || !r->store.is_ready || !nc_is_connected(r->nc) ||
+        !rec_own_is_owner(r))
         return;
     const char *lat = wk_id(r->w);
     if (r->is_hosts_dirty) {
@@ -165,6 +178,8 @@ rec_stop(wk_t *w)
     rec_t *r = wk_ctx(w);
     job_runner_free(r->jobs);
     rec_flush_state(r);
+    rec_own_stop(r); /* after the flush: the next owner reads it */
+    rec_watch_stop(r);
     rec_life_stop(r);
     rec_store_close(&r->store);
     chan_close(r->ingest);
@@ -182,6 +197,15 @@ rec_status(wk_t *w, proto_kv_t *lines)
     proto_kv_add(lines, "dispatch_channel", r->dispatch ? "up" : "down");
     proto_kv_add(lines, "storage", r->store.is_ready ? "ready" : "pending");
     proto_kv_add(lines, "loaded", r->is_loaded ? "yes" : "no");
+    rec_own_status_lines(r, lines);
+    proto_kv_addf(lines, "resyncs_total", "%llu",
+                  (unsigned long long)r->resyncs_total);
+    proto_kv_addf(lines, "resync_deploys_total", "%llu",
+                  (unsigned long long)r->resync_deploys_total);
+    proto_kv_addf(lines, "resync_undeploys_total", "%llu",
+                  (unsigned long long)r->resync_undeploys_total);
+    proto_kv_addf(lines, "events_ignored_total", "%llu",
+                  (unsigned long long)r->events_ignored_total);
     proto_kv_addf(lines, "frames_in_total", "%llu",
                   (unsigned long long)r->frames_in_total);
     proto_kv_addf(lines, "events_in_total", "%llu",
@@ -224,6 +248,8 @@ rec_peer_open(wk_t *w, const char *role, const char *id, int fd)
     log_msg(LL_INFO, "connected to %s.%s", role, id);
     if (slot == &r->dispatch)
         rec_life_dispatch_up(r);
+    else
+        rec_own_ingest_up(r);
 }
 
 static const wk_role_t rec_role = {
