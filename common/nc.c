@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/q.h"
@@ -146,12 +147,31 @@ nc_cb_error(natsConnection *conn, natsSubscription *sub, natsStatus s,
     nc_post(closure, 0, true, text);
 }
 
+/* "host:port" -> "nats://host:port", for each of a comma-separated list
+   (several servers of one cluster: nats.c tries them in turn). */
 char *
 nc_url_normalize(const char *url)
 {
-    if (strstr(url, "://") != NULL)
-        return xstrdup(url);
-    return xasprintf("nats://%s", url);
+    buf_t b;
+    buf_init(&b, 0);
+    const char *p = url;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, ",");
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        bool has_scheme = false;
+        for (size_t i = 0; i + 2 < len && !has_scheme; i++)
+            has_scheme = memcmp(p + i, "://", 3) == 0;
+        (void)buf_appendf(&b, "%s%s%.*s", b.len ? "," : "",
+                          has_scheme ? "" : "nats://", (int)len, p);
+        p += strcspn(p, ",");
+        if (*p != ',')
+            break;
+        p++;
+    }
+    return buf_take(&b, NULL);
 }
 
 /* Reads a literal-or-file value (spec/storage.md section 6). */

@@ -106,6 +106,17 @@ sup_status_write(sup_t *s)
     if (s->nats_dir[0])
         buf_appendf(&b, "nats_embedded_restarts_total:%llu\n",
                     (unsigned long long)s->nats_restarts_total);
+    /* the lattices whose lease this instance holds (rec_own.c) */
+    buf_appendf(&b, "lattices_owned:");
+    size_t owned = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sup_worker_t *w = list[i];
+        for (size_t k = 0; w->has_status && k < w->status_lines.n; k++)
+            if (strcmp(w->status_lines.keys[k], "lease") == 0 &&
+                strcmp(w->status_lines.vals[k], "owner") == 0)
+                buf_appendf(&b, "%s%s", owned++ ? "," : "", w->id);
+    }
+    buf_appendf(&b, "\nlattices_owned_count:%zu\n", owned);
     /* counts this dump, so readers can tell a new file from an old one */
     buf_appendf(&b, "dumps_total:%llu\n",
                 (unsigned long long)s->dumps_total + 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "workers/reconciler/rec_lease.h"
+#include "workers/reconciler/rec_own.h"
 
 /* A KV key with a revision, as JetStream keeps it. */
 typedef struct kv {
@@ -179,6 +180,32 @@ START_TEST(test_rec_lease_released_lease_is_taken_at_once)
 }
 END_TEST
 
+static void
+expect_key(const char *lattice, const char *want)
+{
+    char key[256];
+    rec_own_key(lattice, key, sizeof(key));
+    ck_assert_str_eq(key, want);
+}
+
+START_TEST(test_rec_own_key_is_the_lattice_escaped_for_kv)
+{
+    expect_key("default", "default");
+    expect_key("wasmcloud-east_1", "wasmcloud-east_1");
+    /* bytes a KV key cannot hold, and '=' itself, become =XX */
+    expect_key("a@b", "a=40b");
+    expect_key("a=40b", "a=3D40b");
+    expect_key("\xc3\xa9", "=C3=A9");
+    /* a long name is cut, never overflows */
+    char big[600];
+    memset(big, '#', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    char key[16];
+    rec_own_key(big, key, sizeof(key));
+    ck_assert_uint_lt(strlen(key), sizeof(key));
+}
+END_TEST
+
 Suite *
 rec_lease_suite(void)
 {
@@ -193,6 +220,7 @@ rec_lease_suite(void)
     tcase_add_test(tc, test_rec_lease_same_instance_takes_back_at_once);
     tcase_add_test(tc, test_rec_lease_race_to_create_has_one_winner);
     tcase_add_test(tc, test_rec_lease_released_lease_is_taken_at_once);
+    tcase_add_test(tc, test_rec_own_key_is_the_lattice_escaped_for_kv);
     suite_add_tcase(s, tc);
     return s;
 }
