@@ -263,7 +263,7 @@ ingest_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "events_stale_total", "%llu",
                   (unsigned long long)stale);
     proto_kv_addf(lines, "event_consumers", "%zu", consumers);
-    proto_kv_addf(lines, "lattices_owned", "%zu", owned);
+    proto_kv_addf(lines, "lattices_consumed", "%zu", owned);
     proto_kv_add(lines, "jetstream", in->is_js_ready ? "ready" : "pending");
     proto_kv_addf(lines, "reconcilers_connected", "%zu", connected);
     proto_kv_add(lines, "discovery", in->is_discovery_done ? "done"

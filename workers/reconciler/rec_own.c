@@ -122,9 +122,10 @@ rec_own_changed(rec_t *r, int action, uint64_t now)
         return;
     }
     /* an owner that lost its lease: nothing of the lattice may stay */
-    log_msg(LL_WARN, "lattice %s: lease lost (held by %s now); handing the "
-            "lattice over and starting again as a standby", lat,
-            o->lease.holder[0] ? o->lease.holder : "nobody");
+    log_msg(LL_WARN, "lattice %s: lease lost (%s%s); handing the lattice "
+            "over and starting again as a standby", lat,
+            o->lease.holder[0] ? "held by " : "another instance wrote it",
+            o->lease.holder);
     rec_own_announce(r);
     wk_exit(r->w, WK_EXIT_HANDOFF);
 }
