@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "test/lib/test_hostsim.h"
 #include "test/lib/test_http.h"
 #include "test/lib/test_proc.h"
 #include "test/lib/test_util.h"
@@ -137,18 +138,41 @@ metric(const char *text, const char *name, const char *want)
     return -1;
 }
 
-START_TEST(test_ops_metrics_count_api_requests_and_workers)
+/* Polls /metrics until name{want} is at least min; returns the text. */
+static char *
+wait_metric(int port, const char *name, const char *want, double min)
+{
+    char *text = NULL;
+    uint64_t deadline = test_now_ms() + 15000;
+    for (;;) {
+        free(text);
+        text = NULL;
+        ck_assert_int_eq(test_http(port, "GET", "/metrics", &text), 200);
+        if (metric(text, name, want) >= min || test_now_ms() > deadline)
+            break;
+        test_pause_ms(200);
+    }
+    ck_assert_msg(metric(text, name, want) >= min,
+                  "%s{%s} never reached %g in:\n%s", name, want, min, text);
+    return text;
+}
+
+START_TEST(test_ops_metrics_count_a_deploy)
 {
     if (!have_bins(__func__))
         return;
-    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    /* nats-server and one simulated host */
+    test_hs_t hs;
+    const char *hs_args[] = {"--hosts", "1", "--heartbeat-ms", "1000", NULL};
+    int rc = test_hs_start(&hs, "mlat", 1, hs_args);
+    if (rc == 1)
+        return;
+    ck_assert_int_eq(rc, 0);
     int port = test_free_port();
     char addr[64];
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
     char *extra[] = {"--http-admin", addr, NULL};
-    ck_assert_int_eq(test_wadm_start(&wadm, nats.url, extra), 0);
-    natsConnection *nc = test_nc_connect(nats.url);
-    ck_assert_ptr_nonnull(nc);
+    ck_assert_int_eq(test_wadm_start(&wadm, hs.nats.url, extra), 0);
     const char *man =
         "apiVersion: core.oam.dev/v1beta1\nkind: Application\n"
         "metadata:\n  name: metrics-app\n  annotations:\n    version: v1\n"
@@ -156,39 +180,46 @@ START_TEST(test_ops_metrics_count_api_requests_and_workers)
         "      properties:\n        image: ghcr.io/example/echo:1\n"
         "      traits:\n        - type: spreadscaler\n"
         "          properties:\n            instances: 1\n";
-    natsMsg *reply = NULL;
-    ck_assert_int_eq(natsConnection_RequestString(&reply, nc,
-                                                  "wadm.api.mlat.model.put",
-                                                  man, 10000),
-                     NATS_OK);
-    ck_assert_ptr_nonnull(strstr(natsMsg_GetData(reply), "created"));
-    natsMsg_Destroy(reply);
-    natsConnection_Destroy(nc);
-    char *text = NULL;
-    double created = -1;
-    uint64_t deadline = test_now_ms() + 10000;
-    while (created < 1 && test_now_ms() < deadline) {
-        free(text);
-        text = NULL;
-        ck_assert_int_eq(test_http(port, "GET", "/metrics", &text), 200);
-        created = metric(text, "wadm_api_requests_total",
-                         "result=\"created\"");
-        if (created < 1)
-            test_pause_ms(200);
+    const char *const steps[][3] = {
+        {"wadm.api.mlat.model.put", NULL, "created"},
+        {"wadm.api.mlat.model.deploy.metrics-app", "", "acknowledged"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        natsMsg *reply = NULL;
+        const char *body = steps[i][1] ? steps[i][1] : man;
+        ck_assert_int_eq(natsConnection_RequestString(&reply, hs.nc,
+                                                      steps[i][0], body,
+                                                      10000),
+                         NATS_OK);
+        ck_assert_msg(strstr(natsMsg_GetData(reply), steps[i][2]),
+                      "%s answered %s", steps[i][0], natsMsg_GetData(reply));
+        natsMsg_Destroy(reply);
     }
-    ck_assert_msg(created >= 1, "no created put in:\n%s", text);
+    /* the app runs on the host, and the figures say what happened */
+    char *text = wait_metric(port, "wadm_apps",
+                             "lattice=\"mlat\",status=\"deployed\"", 1);
+    free(text);
+    text = wait_metric(port, "wadm_api_requests_total",
+                       "result=\"acknowledged\"", 1);
+    ck_assert(metric(text, "wadm_api_requests_total",
+                     "result=\"created\"") >= 1);
     ck_assert(metric(text, "wadm_worker_up", "worker=\"ingest.0\"") == 1);
     ck_assert(metric(text, "wadm_worker_up", "worker=\"dispatch.0\"") == 1);
     ck_assert(metric(text, "wadm_worker_up", "worker=\"rec.mlat\"") == 1);
     ck_assert(metric(text, "wadm_worker_restarts_total", "ingest.0") == 0);
     ck_assert(metric(text, "wadm_ready", "") == 1);
     ck_assert(metric(text, "wadm_lattice_api_requests_total",
-                     "lattice=\"mlat\"") >= 1);
+                     "lattice=\"mlat\"") >= 2);
+    ck_assert(metric(text, "wadm_lattice_hosts", "lattice=\"mlat\"") == 1);
+    ck_assert(metric(text, "wadm_dispatch_commands_out_total", "") >= 1);
+    ck_assert(metric(text, "wadm_dispatch_commands_failed_total", "") == 0);
+    ck_assert(metric(text, "wadm_ingest_events_in_total", "") >= 1);
     ck_assert_ptr_nonnull(strstr(text, "# TYPE wadm_api_requests_total "
                                        "counter\n"));
+    ck_assert_ptr_nonnull(strstr(text, "# TYPE wadm_apps gauge\n"));
     free(text);
     test_wadm_cleanup(&wadm);
-    test_nats_destroy(&nats);
+    test_hs_destroy(&hs);
 }
 END_TEST
 
@@ -541,7 +572,7 @@ ops_suite(void)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, test_ops_livez_readyz_and_methods);
     tcase_add_test(tc, test_ops_readyz_false_while_a_worker_restarts);
-    tcase_add_test(tc, test_ops_metrics_count_api_requests_and_workers);
+    tcase_add_test(tc, test_ops_metrics_count_a_deploy);
     suite_add_tcase(s, tc);
     TCase *perm = tcase_create("permissions");
     tcase_set_timeout(perm, 90);

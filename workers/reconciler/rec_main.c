@@ -187,6 +187,44 @@ rec_stop(wk_t *w)
     nc_close(r->nc);
 }
 
+/*
+ * apps_status_<type> lines: the owner's deployed applications by the type
+ * of the status last published (wadm_apps{lattice,status} in /metrics).
+ * Every document starts {"status":{"type":"<type>" (rec_engine.c).
+ */
+static void
+rec_status_apps(const rec_t *r, proto_kv_t *lines)
+{
+    static const char prefix[] = "{\"status\":{\"type\":\"";
+    map_t counts;
+    map_init(&counts);
+    for (const map_entry_t *e = map_first(&r->engine.apps); e; e = e->next) {
+        const rec_app_t *a = e->val;
+        const char *doc = a->last_status;
+        if (doc == NULL || strncmp(doc, prefix, sizeof(prefix) - 1) != 0)
+            continue;
+        char type[32];
+        const char *t = doc + sizeof(prefix) - 1;
+        size_t len = strcspn(t, "\"");
+        if (len == 0 || len >= sizeof(type))
+            continue;
+        memcpy(type, t, len);
+        type[len] = '\0';
+        size_t *n = map_get(&counts, type);
+        if (n == NULL) {
+            n = xcalloc(1, sizeof(*n));
+            (void)map_put(&counts, type, n);
+        }
+        (*n)++;
+    }
+    for (const map_entry_t *e = map_first(&counts); e; e = e->next) {
+        char key[64];
+        snprintf(key, sizeof(key), "apps_status_%s", e->key);
+        proto_kv_addf(lines, key, "%zu", *(const size_t *)e->val);
+    }
+    map_destroy(&counts, free);
+}
+
 static void
 rec_status(wk_t *w, proto_kv_t *lines)
 {
@@ -227,6 +265,7 @@ rec_status(wk_t *w, proto_kv_t *lines)
     proto_kv_addf(lines, "hosts_reaped_total", "%llu",
                   (unsigned long long)r->hosts_reaped_total);
     rec_engine_status_lines(&r->engine, lines);
+    rec_status_apps(r, lines);
 }
 
 static void
