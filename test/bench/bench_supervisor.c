@@ -103,6 +103,46 @@ tree_mem_kb(pid_t root, const char *field)
     return sum;
 }
 
+/*
+ * RSS of an idle process that only holds a nats.c connection on a libev
+ * loop: hostsim with no hosts. The floor of a NATS-connected worker.
+ */
+static long
+bare_client_rss_kb(const char *url)
+{
+    const char *bin = getenv("HOSTSIM_BIN");
+    if (bin == NULL || access(bin, X_OK) != 0)
+        bin = "build/hostsim";
+    if (access(bin, X_OK) != 0)
+        return -1;
+    char log[] = "/tmp/bench-floor-XXXXXX";
+    int fd = mkstemp(log);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    char *argv[] = {(char *)bin, "--nats", (char *)url, "--hosts", "0",
+                    "--lattice", "benchfloor", NULL};
+    test_proc_t p;
+    long rss = -1;
+    if (test_proc_start(&p, argv, NULL, log) == 0) {
+        uint64_t until = test_now_ms() + 5000;
+        bool is_ready = false;
+        while (!is_ready && test_now_ms() < until) {
+            char *t = test_read_file(log, NULL);
+            is_ready = t && strstr(t, "ready");
+            free(t);
+            if (!is_ready)
+                test_pause_ms(20);
+        }
+        test_pause_ms(1500); /* idle, as the tree was */
+        if (is_ready && p.pid > 1)
+            rss = tree_mem_kb(p.pid, "Rss");
+        test_proc_stop(&p, 3000);
+    }
+    unlink(log);
+    return rss;
+}
+
 int
 main(void)
 {
@@ -215,6 +255,12 @@ main(void)
            "(target <= 15360 kB; RSS counts shared library pages once per "
            "process, PSS divides them among the processes sharing them)\n",
            rss, pss);
+    long floor_rss = bare_client_rss_kb(nats.url);
+    if (floor_rss > 0)
+        printf("supervisor: floor: one idle nats.c client process (hostsim "
+               "without hosts) RSS %ld kB; the tree's 3 NATS workers alone "
+               "would be %ld kB; tree/floor ratio %.1fx\n", floor_rss,
+               3 * floor_rss, (double)rss / (double)floor_rss);
     test_wadm_stop(&tw, 10000);
     test_wadm_cleanup(&tw);
     test_nats_destroy(&nats);
