@@ -136,6 +136,7 @@ fo_deploy(fo_t *t, const char *app, int v, int instances)
              "\"spreadscaler\",\"properties\":{\"instances\":%d}}]}]}}",
              app, v, app, instances);
     bool is_put = false, is_deployed = false;
+    char last[512] = "no reply";
     for (int attempt = 0; attempt < 10 && !is_deployed; attempt++) {
         cJSON *r = NULL;
         if (!is_put) {
@@ -149,10 +150,18 @@ fo_deploy(fo_t *t, const char *app, int v, int instances)
             r = fo_api(t, "deploy", app, vb);
             is_deployed = fo_result_is(r, "acknowledged");
         }
-        cJSON_Delete(r); /* retried at once: each request has a deadline */
+        if (r != NULL) {
+            char *text = cJSON_PrintUnformatted(r);
+            snprintf(last, sizeof(last), "%s", text);
+            free(text);
+        }
+        cJSON_Delete(r);
+        if (!is_deployed)
+            test_pause_ms(200); /* e.g. "no responders" while reconnecting */
     }
-    ck_assert_msg(is_put && is_deployed, "%s v%d not %s after 10 attempts",
-                  app, v, is_put ? "deployed" : "stored");
+    ck_assert_msg(is_put && is_deployed, "%s v%d not %s after 10 attempts; "
+                  "last reply: %s", app, v, is_put ? "deployed" : "stored",
+                  last);
 }
 
 /* Instances of app's component "c" on the lattice's hosts. */
@@ -179,16 +188,25 @@ fo_instances(fo_t *t, const char *app)
     return n;
 }
 
+typedef struct fo_want {
+    fo_t *t;
+    const char *app;
+    long n;
+    int i;
+} fo_want_t;
+
+static bool
+fo_has_instances(void *arg)
+{
+    fo_want_t *w = arg;
+    return fo_instances(w->t, w->app) == w->n;
+}
+
 static bool
 fo_wait_instances(fo_t *t, const char *app, long want, unsigned timeout_ms)
 {
-    uint64_t end = test_now_ms() + timeout_ms;
-    while (fo_instances(t, app) != want) {
-        if (test_now_ms() > end)
-            return false;
-        test_pause_ms(50);
-    }
-    return true;
+    fo_want_t w = {t, app, want, 0};
+    return test_wait_until(fo_has_instances, &w, timeout_ms);
 }
 
 /* Control requests the hosts received, of kind (NULL: every kind). */
@@ -228,15 +246,17 @@ fo_owns(fo_t *t, int i)
 }
 
 static bool
+fo_is_owner(void *arg)
+{
+    fo_want_t *w = arg;
+    return fo_owns(w->t, w->i);
+}
+
+static bool
 fo_wait_owner(fo_t *t, int i, unsigned timeout_ms)
 {
-    uint64_t end = test_now_ms() + timeout_ms;
-    while (!fo_owns(t, i)) {
-        if (test_now_ms() > end)
-            return false;
-        test_pause_ms(20);
-    }
-    return true;
+    fo_want_t w = {t, NULL, 0, i};
+    return test_wait_until(fo_is_owner, &w, timeout_ms);
 }
 
 static long
@@ -410,9 +430,12 @@ START_TEST(test_failover_nats_outage_resumes_without_worker_restarts)
     ck_assert(fo_api(&t, "list", NULL, "") == NULL); /* no wrong answer */
     ck_assert_int_eq(test_nats_restart(&t.hs.nats), 0);
 
-    ck_assert_msg(test_wadm_wait_value(&t.w[0], t.rec, "nats_state", "connected",
-                                       15000),
-                  "the reconciler did not reconnect");
+    const char *sections[] = {"worker ingest.0", "worker dispatch.0",
+                              t.rec};
+    for (int k = 0; k < 3; k++)
+        ck_assert_msg(test_wadm_wait_value(&t.w[0], sections[k], "nats_state",
+                                           "connected", 15000),
+                      "%s did not reconnect", sections[k]);
     ck_assert(fo_wait_owner(&t, 0, 10000));
     fo_deploy(&t, "app2", 1, 2);
     ck_assert_msg(fo_wait_instances(&t, "app2", 2, 15000),
@@ -427,8 +450,6 @@ START_TEST(test_failover_nats_outage_resumes_without_worker_restarts)
     cJSON_Delete(list);
     char *d = test_wadm_dump(&t.w[0]);
     ck_assert_ptr_nonnull(d);
-    const char *sections[] = {"worker ingest.0", "worker dispatch.0",
-                              t.rec};
     for (int k = 0; k < 3; k++)
         ck_assert_msg(test_dump_num(d, sections[k], "restarts_total") == 0,
                       "%s restarted during the outage", sections[k]);

@@ -150,6 +150,10 @@ typedef struct ingest {
     {"created", "newversion", "success", "notfound", "deleted", "noop",      \
      "acknowledged", "ok", "error", "list", "other"}
 
+/* ingest_main.c: hands a message from a nats.c thread to the loop (or
+   drops it when the queue is full: the queue's drop counter shows it) */
+void ingest_push(ingest_t *in, int kind, natsMsg *msg);
+
 /* ingest_lat.c */
 ingest_lat_t *ingest_lat_get(ingest_t *in, const char *name, bool create);
 void ingest_lat_request(ingest_t *in, ingest_lat_t *lat);

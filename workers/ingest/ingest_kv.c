@@ -30,17 +30,8 @@ ingest_kv_on_msg(natsConnection *conn, natsSubscription *sub, natsMsg *msg,
 {
     (void)conn;
     (void)sub;
-    ingest_t *in = closure;
-    ingest_item_t *it = xmalloc(sizeof(*it));
-    it->kind = INGEST_ITEM_KV;
-    it->msg = msg;
-    it->lat = NULL;
-    it->jsub = NULL;
-    if (q_push(in->inq, it, (size_t)natsMsg_GetDataLength(msg) + 256) != 0) {
-        /* the reconcilers' periodic resync still catches it */
-        natsMsg_Destroy(msg);
-        free(it);
-    }
+    /* dropped when the queue is full: the periodic resync catches it */
+    ingest_push(closure, INGEST_ITEM_KV, msg);
 }
 
 int

@@ -23,7 +23,7 @@
 static ingest_t ingest_g;
 
 /* nats.c thread: hand the message to the loop or drop it. */
-static void
+void
 ingest_push(ingest_t *in, int kind, natsMsg *msg)
 {
     ingest_item_t *it = xmalloc(sizeof(*it));
