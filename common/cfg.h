@@ -129,4 +129,11 @@ void cfg_print_markdown(FILE *f);
  */
 bool cfg_lattice_allowed(const cfg_t *c, const char *lattice);
 
+/*
+ * A copy of a NATS server list (-s, comma-separated URLs) fit for logs
+ * and the status dump: the password of "user:password@" and a token
+ * "token@" become "***". Caller frees.
+ */
+char *cfg_url_redact(const char *url);
+
 #endif

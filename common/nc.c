@@ -97,12 +97,15 @@ nc_on_event(void *item, void *arg)
     int old = nc->state;
     nc->state = e->state;
     switch (e->state) {
-    case NC_CONNECTED:
+    case NC_CONNECTED: {
         if (old == NC_DISCONNECTED)
             nc->stats.reconnects_total++;
         nc->stats.connects_total++;
-        log_msg(LL_INFO, "NATS connected (%s)", e->text);
+        char *shown = cfg_url_redact(e->text);
+        log_msg(LL_INFO, "NATS connected (%s)", shown);
+        free(shown);
         break;
+    }
     case NC_DISCONNECTED:
         nc->stats.disconnects_total++;
         log_msg(LL_WARN, "NATS disconnected; reconnecting");
@@ -356,8 +359,10 @@ nc_options_new(const cfg_t *cfg, const char *name, natsOptions **out,
             s = natsOptions_SetSecure(opts, true);
     }
     if (s != NATS_OK) {
-        *err = xasprintf("NATS options for \"%s\": %s", url,
+        char *shown = cfg_url_redact(url);
+        *err = xasprintf("NATS options for \"%s\": %s", shown,
                          natsStatus_GetText(s));
+        free(shown);
         free(url);
         natsOptions_Destroy(opts);
         return ERR_CONFIG;
@@ -387,7 +392,10 @@ nc_open(const cfg_t *cfg, const char *name, struct ev_loop *loop,
         nc_close(nc);
         return rc;
     }
-    char *url = nc_url_normalize(cfg->nats_server);
+    /* for messages only: nc_options_new() gave nats.c the real one */
+    char *plain = nc_url_normalize(cfg->nats_server);
+    char *url = cfg_url_redact(plain);
+    free(plain);
     snprintf(nc->url, sizeof(nc->url), "%s", url);
     natsStatus s = natsOptions_SetMaxReconnect(nc->opts, -1);
     if (s == NATS_OK)
