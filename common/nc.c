@@ -12,7 +12,10 @@
  * the background: a server that refuses the credentials makes it close
  * with "No server available for connection". The closed callback then
  * makes one plain attempt with the same options to log the server's own
- * answer ("Authorization Violation").
+ * answer ("Authorization Violation"). nats.c 3.4 also sends no signature
+ * when its first byte is 0 (fixed upstream in nats.c 4108c7df), so about
+ * one connection in 256 with an nkey or JWT is refused: a reconnect
+ * simply tries again, a first connection ends in a worker restart.
  */
 #include "common/nc.h"
 
@@ -54,7 +57,8 @@ struct nc {
 typedef struct nc_event {
     int state;
     bool is_error;
-    natsStatus status; /* why a connection closed; NATS_OK if unknown */
+    natsStatus status;  /* why a connection closed; NATS_OK if unknown */
+    bool is_probe_ok;   /* a second attempt was accepted (see above) */
     char text[160];
 } nc_event_t;
 
@@ -117,6 +121,10 @@ nc_on_event(void *item, void *arg)
                     "the credentials (--nats-creds-file, --nats-seed and "
                     "--nats-jwt, or user:password in the URL)", nc->url,
                     e->text);
+        else if (e->is_probe_ok)
+            log_msg(LL_WARN, "NATS connection to %s closed before it was "
+                    "established (%s), though a second attempt was "
+                    "accepted", nc->url, e->text);
         else if (e->status != NATS_OK)
             log_msg(LL_ERROR, "NATS connection to %s closed: %s", nc->url,
                     e->text);
@@ -213,6 +221,7 @@ nc_cb_closed(natsConnection *conn, void *closure)
         !__atomic_load_n(&nc->is_closing, __ATOMIC_SEQ_CST)) {
         char text[sizeof(e->text)] = "";
         natsStatus s = nc_probe(nc, text, sizeof(text));
+        e->is_probe_ok = s == NATS_OK;
         if (s != NATS_OK && text[0]) {
             e->status = s;
             snprintf(e->text, sizeof(e->text), "%s", text);

