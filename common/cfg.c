@@ -688,3 +688,9 @@ cfg_url_redact(const char *url)
     out[n] = '\0';
     return out;
 }
+
+char *
+cfg_creds_tmp_path(const cfg_t *c, const char *name, long pid)
+{
+    return xasprintf("%s/.creds-%s-%ld", c->run_dir, name, pid);
+}

@@ -136,4 +136,12 @@ bool cfg_lattice_allowed(const cfg_t *c, const char *lattice);
  */
 char *cfg_url_redact(const char *url);
 
+/*
+ * Path of the chained creds file (JWT and seed) that the NATS connection
+ * of process pid named name ("ingest.0") keeps in the run directory while
+ * --nats-seed and --nats-jwt are in use; the supervisor removes it when
+ * that process has died without doing so. Caller frees.
+ */
+char *cfg_creds_tmp_path(const cfg_t *c, const char *name, long pid);
+
 #endif

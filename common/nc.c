@@ -312,7 +312,7 @@ nc_write_creds(const cfg_t *cfg, const char *name, char **path, char **err)
         free(seed);
         return ERR_CONFIG;
     }
-    *path = xasprintf("%s/.creds-%s-%ld", cfg->run_dir, name, (long)getpid());
+    *path = cfg_creds_tmp_path(cfg, name, (long)getpid());
     int fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int rc = 0;
     if (fd < 0) {

@@ -12,6 +12,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <nats/nats.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,10 +488,39 @@ creds_seed_and_jwt(bool is_files, const char *app)
     natsConnection_Destroy(nc);
     creds_app_puts_and_lists(app);
     creds_expect_no_violations();
-    /* the seed lives in owner-only files, removed when wadm stops */
+    /* the seed lives in owner-only files, one per connected worker */
     int bad_mode = 0;
-    ck_assert_int_ge(creds_tmp_files(&bad_mode), 2);
+    int files = creds_tmp_files(&bad_mode);
+    ck_assert_int_eq(files, 3); /* ingest, dispatch, rec.credlat */
     ck_assert_int_eq(bad_mode, 0);
+    /* a killed worker's file goes with it; its successor writes its own */
+    char *d = test_wadm_dump(&wadm);
+    long pid = test_dump_num(d, "worker dispatch.0", "pid");
+    free(d);
+    ck_assert_int_gt(pid, 1);
+    char killed[600];
+    snprintf(killed, sizeof(killed), "%s/.creds-dispatch.0-%ld",
+             wadm.run_dir, pid);
+    ck_assert_int_eq(access(killed, F_OK), 0);
+    ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+    uint64_t deadline = test_now_ms() + CREDS_WAIT_MS;
+    bool is_back = false;
+    while (!is_back && test_now_ms() < deadline) {
+        d = test_wadm_dump(&wadm);
+        long now_pid = d ? test_dump_num(d, "worker dispatch.0", "pid") : -1;
+        char st[32] = "";
+        is_back = now_pid > 1 && now_pid != pid &&
+                  test_dump_get(d, "worker dispatch.0", "nats_state", st,
+                                sizeof(st)) &&
+                  strcmp(st, "connected") == 0;
+        free(d);
+        if (!is_back)
+            test_pause_ms(50);
+    }
+    ck_assert_msg(is_back, "dispatch.0 not back; see %s", wadm.log_path);
+    ck_assert_int_ne(access(killed, F_OK), 0);
+    ck_assert_int_eq(creds_tmp_files(NULL), 3);
+    /* and wadm removes the others when it stops */
     ck_assert_int_eq(test_wadm_stop(&wadm, 10000), 0);
     ck_assert_int_eq(creds_tmp_files(NULL), 0);
     creds_world_stop();
