@@ -23,6 +23,17 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+# libcrypto (ed25519 for the nkeys and JWTs of test/lib/test_jwt.c) goes
+# into the test binaries only, never into wadm or wadm-worker. Without it
+# the JWT tests skip.
+ifeq ($(shell pkg-config --exists libcrypto 2>/dev/null && echo y),y)
+CRYPTO_CFLAGS := $(shell pkg-config --cflags libcrypto)
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto)
+else
+CRYPTO_CFLAGS := -DWADM_TEST_NO_LIBCRYPTO
+CRYPTO_LIBS :=
+endif
+TEST_LIBS := $(CHECK_LIBS) $(CRYPTO_LIBS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
 CFLAGS ?= -O2 -g
@@ -126,6 +137,8 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
+$(call obj,test/lib/test_jwt.c): CHECK_CFLAGS += $(CRYPTO_CFLAGS)
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -166,14 +179,14 @@ $(BUILD)/obj/check_main_it.o: test/check_main.c $(BUILD)/gen/it/suites.gen.h
 
 $(CHECK_UNIT): $(BUILD)/obj/check_main_unit.o \
 	$(call obj,$(UNIT_SRC) $(TESTLIB_SRC)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
 
 $(CHECK_IT): $(BUILD)/obj/check_main_it.o \
 	$(call obj,$(IT_SRC) $(TESTLIB_SRC)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

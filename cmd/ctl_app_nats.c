@@ -20,9 +20,12 @@
 int
 ctl_app_connect(ctl_app_t *a)
 {
-    char *url = nc_url_normalize(a->cfg.nats_server);
+    /* a->url is for messages: no password in them */
+    char *plain = nc_url_normalize(a->cfg.nats_server);
+    char *url = cfg_url_redact(plain);
     snprintf(a->url, sizeof(a->url), "%s", url);
     free(url);
+    free(plain);
     if (a->cfg.nats_seed) {
         /* nc writes seed + JWT as a creds file into the run directory */
         char tmpl[] = "/tmp/wadmctl-XXXXXX";

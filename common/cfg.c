@@ -644,3 +644,53 @@ cfg_lattice_allowed(const cfg_t *c, const char *lattice)
     }
     return false;
 }
+
+char *
+cfg_url_redact(const char *url)
+{
+    /* each server's secret becomes "***": at most 3 more bytes each */
+    size_t servers = 1;
+    for (const char *c = url; *c; c++)
+        servers += *c == ',';
+    char *out = xmalloc(strlen(url) + 3 * servers + 1);
+    size_t n = 0;
+    const char *p = url;
+    for (;;) {
+        size_t entry = strcspn(p, ",");
+        const char *host = p;
+        const char *scheme = strstr(p, "://");
+        if (scheme && scheme < p + entry)
+            host = scheme + 3;
+        /* the user information ends at the last '@' before the path */
+        size_t auth = strcspn(host, ",/");
+        const char *at = NULL;
+        for (const char *c = host; c < host + auth; c++)
+            if (*c == '@')
+                at = c;
+        if (at == NULL) {
+            memcpy(out + n, p, entry);
+            n += entry;
+        } else {
+            const char *colon = memchr(host, ':', (size_t)(at - host));
+            const char *keep_end = colon ? colon + 1 : host;
+            memcpy(out + n, p, (size_t)(keep_end - p));
+            n += (size_t)(keep_end - p);
+            memcpy(out + n, "***", 3);
+            n += 3;
+            memcpy(out + n, at, (size_t)(p + entry - at));
+            n += (size_t)(p + entry - at);
+        }
+        p += entry;
+        if (*p != ',')
+            break;
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+char *
+cfg_creds_tmp_path(const cfg_t *c, const char *name, long pid)
+{
+    return xasprintf("%s/.creds-%s-%ld", c->run_dir, name, pid);
+}

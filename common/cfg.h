@@ -129,4 +129,19 @@ void cfg_print_markdown(FILE *f);
  */
 bool cfg_lattice_allowed(const cfg_t *c, const char *lattice);
 
+/*
+ * A copy of a NATS server list (-s, comma-separated URLs) fit for logs
+ * and the status dump: the password of "user:password@" and a token
+ * "token@" become "***". Caller frees.
+ */
+char *cfg_url_redact(const char *url);
+
+/*
+ * Path of the chained creds file (JWT and seed) that the NATS connection
+ * of process pid named name ("ingest.0") keeps in the run directory while
+ * --nats-seed and --nats-jwt are in use; the supervisor removes it when
+ * that process has died without doing so. Caller frees.
+ */
+char *cfg_creds_tmp_path(const cfg_t *c, const char *name, long pid);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/nc.h"
 
 static jsStorageType
 jsx_storage(const cfg_t *cfg)
@@ -30,8 +31,8 @@ jsx_kv_open(jsCtx *js, const cfg_t *cfg, const char *name, int64_t max_bytes,
     if (s == NATS_OK)
         return 0;
     if (s != NATS_NOT_FOUND) {
-        snprintf(err, cap, "opening KV bucket \"%s\": %s", name,
-                 natsStatus_GetText(s));
+        snprintf(err, cap, "opening KV bucket \"%s\": %s (%s)", name,
+                 natsStatus_GetText(s), nc_last_error());
         return ERR_NATS;
     }
     kvConfig kc;
@@ -43,11 +44,13 @@ jsx_kv_open(jsCtx *js, const cfg_t *cfg, const char *name, int64_t max_bytes,
     kc.MaxBytes = max_bytes;
     s = js_CreateKeyValue(kv, js, &kc);
     if (s != NATS_OK) {
+        char why[160];
+        snprintf(why, sizeof(why), "%s", nc_last_error());
         /* another process may have created it meanwhile */
         if (js_KeyValue(kv, js, name) == NATS_OK)
             return 0;
-        snprintf(err, cap, "creating KV bucket \"%s\": %s", name,
-                 natsStatus_GetText(s));
+        snprintf(err, cap, "creating KV bucket \"%s\": %s (%s)", name,
+                 natsStatus_GetText(s), why);
         return ERR_NATS;
     }
     log_msg(LL_INFO, "created KV bucket \"%s\"", name);

@@ -7,6 +7,15 @@
  * a JWT, nats.c 3.4 has no in-memory credentials call, so a chained creds
  * file is written (mode 0600) to the run directory for the life of the
  * connection and removed on close.
+ *
+ * nats.c 3.4 forgets why a first connection failed once it retries in
+ * the background: a server that refuses the credentials makes it close
+ * with "No server available for connection". The closed callback then
+ * makes one plain attempt with the same options to log the server's own
+ * answer ("Authorization Violation"). nats.c 3.4 also sends no signature
+ * when its first byte is 0 (fixed upstream in nats.c 4108c7df), so about
+ * one connection in 256 with an nkey or JWT is refused: a reconnect
+ * simply tries again, a first connection ends in a worker restart.
  */
 #include "common/nc.h"
 
@@ -36,15 +45,20 @@ struct nc {
     nc_stats_t stats;
     char *creds_tmp;
     char name[96];
+    char url[256];
     /* nats.c calls closedCB on its own thread; nc must outlive that call */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool is_closed_cb_done;
+    bool is_ever_connected; /* atomic: set on a nats.c thread */
+    bool is_closing;        /* atomic: nc_close() has begun */
 };
 
 typedef struct nc_event {
     int state;
     bool is_error;
+    natsStatus status;  /* why a connection closed; NATS_OK if unknown */
+    bool is_probe_ok;   /* a second attempt was accepted (see above) */
     char text[160];
 } nc_event_t;
 
@@ -87,18 +101,38 @@ nc_on_event(void *item, void *arg)
     int old = nc->state;
     nc->state = e->state;
     switch (e->state) {
-    case NC_CONNECTED:
+    case NC_CONNECTED: {
         if (old == NC_DISCONNECTED)
             nc->stats.reconnects_total++;
         nc->stats.connects_total++;
-        log_msg(LL_INFO, "NATS connected (%s)", e->text);
+        char *shown = cfg_url_redact(e->text);
+        log_msg(LL_INFO, "NATS connected (%s)", shown);
+        free(shown);
         break;
+    }
     case NC_DISCONNECTED:
         nc->stats.disconnects_total++;
         log_msg(LL_WARN, "NATS disconnected; reconnecting");
         break;
     case NC_CLOSED:
-        log_msg(LL_WARN, "NATS connection closed");
+        /* nats.c gives up only on errors a retry will not fix */
+        if (e->status == NATS_CONNECTION_AUTH_FAILED)
+            log_msg(LL_ERROR, "NATS authorization failed at %s: %s; check "
+                    "the credentials (--nats-creds-file, --nats-seed and "
+                    "--nats-jwt, or user:password in the URL)", nc->url,
+                    e->text);
+        else if (e->is_probe_ok)
+            log_msg(LL_WARN, "NATS connection to %s closed before it was "
+                    "established (%s), though a second attempt was "
+                    "accepted", nc->url, e->text);
+        else if (e->status != NATS_OK)
+            log_msg(LL_ERROR, "NATS connection to %s closed: %s", nc->url,
+                    e->text);
+        else
+            log_msg(LL_WARN, "NATS connection closed");
+        if (e->status != NATS_OK)
+            snprintf(nc->stats.last_error, sizeof(nc->stats.last_error),
+                     "%s", e->text);
         break;
     default:
         break;
@@ -111,9 +145,11 @@ nc_on_event(void *item, void *arg)
 static void
 nc_cb_connected(natsConnection *conn, void *closure)
 {
+    nc_t *nc = closure;
     char url[128] = "";
     (void)natsConnection_GetConnectedUrl(conn, url, sizeof(url));
-    nc_post(closure, NC_CONNECTED, false, url);
+    __atomic_store_n(&nc->is_ever_connected, true, __ATOMIC_SEQ_CST);
+    nc_post(nc, NC_CONNECTED, false, url);
 }
 
 static void
@@ -123,12 +159,76 @@ nc_cb_disconnected(natsConnection *conn, void *closure)
     nc_post(closure, NC_DISCONNECTED, false, NULL);
 }
 
+static const char *
+nc_error_text(const char *why)
+{
+    if (why == NULL)
+        return "";
+    const char *p = why[0] == '(' ? strstr(why, "): ") : NULL;
+    return p ? p + 3 : why;
+}
+
+const char *
+nc_last_error(void)
+{
+    return nc_error_text(nats_GetLastError(NULL));
+}
+
+/*
+ * One connection attempt without retries, with nc's options (nats.c
+ * copied them for the real connection, so they are free to change), to
+ * learn why the server would not take us. Blocks up to a second; runs on
+ * nats.c's callback thread, never on the loop.
+ */
+static natsStatus
+nc_probe(nc_t *nc, char *text, size_t cap)
+{
+    natsConnection *conn = NULL;
+    natsOptions *o = nc->opts;
+    natsStatus s = natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(o, 0);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(o, 1000);
+    if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(o, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(o, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(o, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(o, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&conn, o);
+    if (s != NATS_OK)
+        snprintf(text, cap, "%s", nc_last_error());
+    natsConnection_Destroy(conn);
+    return s;
+}
+
 static void
 nc_cb_closed(natsConnection *conn, void *closure)
 {
-    (void)conn;
     nc_t *nc = closure;
-    nc_post(nc, NC_CLOSED, false, NULL);
+    /* closed is final: nats.c no longer writes the error it keeps */
+    const char *why = NULL;
+    nc_event_t *e = xcalloc(1, sizeof(*e));
+    e->state = NC_CLOSED;
+    e->status = natsConnection_GetLastError(conn, &why);
+    if (e->status != NATS_OK)
+        snprintf(e->text, sizeof(e->text), "%s", nc_error_text(why));
+    if (!__atomic_load_n(&nc->is_ever_connected, __ATOMIC_SEQ_CST) &&
+        !__atomic_load_n(&nc->is_closing, __ATOMIC_SEQ_CST)) {
+        char text[sizeof(e->text)] = "";
+        natsStatus s = nc_probe(nc, text, sizeof(text));
+        e->is_probe_ok = s == NATS_OK;
+        if (s != NATS_OK && text[0]) {
+            e->status = s;
+            snprintf(e->text, sizeof(e->text), "%s", text);
+        }
+    }
+    if (q_push(nc->events, e, sizeof(*e)) != 0)
+        free(e);
     pthread_mutex_lock(&nc->mu);
     nc->is_closed_cb_done = true;
     pthread_cond_broadcast(&nc->cv);
@@ -212,7 +312,7 @@ nc_write_creds(const cfg_t *cfg, const char *name, char **path, char **err)
         free(seed);
         return ERR_CONFIG;
     }
-    *path = xasprintf("%s/.creds-%s-%ld", cfg->run_dir, name, (long)getpid());
+    *path = cfg_creds_tmp_path(cfg, name, (long)getpid());
     int fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int rc = 0;
     if (fd < 0) {
@@ -268,8 +368,10 @@ nc_options_new(const cfg_t *cfg, const char *name, natsOptions **out,
             s = natsOptions_SetSecure(opts, true);
     }
     if (s != NATS_OK) {
-        *err = xasprintf("NATS options for \"%s\": %s", url,
+        char *shown = cfg_url_redact(url);
+        *err = xasprintf("NATS options for \"%s\": %s", shown,
                          natsStatus_GetText(s));
+        free(shown);
         free(url);
         natsOptions_Destroy(opts);
         return ERR_CONFIG;
@@ -299,7 +401,11 @@ nc_open(const cfg_t *cfg, const char *name, struct ev_loop *loop,
         nc_close(nc);
         return rc;
     }
-    char *url = nc_url_normalize(cfg->nats_server);
+    /* for messages only: nc_options_new() gave nats.c the real one */
+    char *plain = nc_url_normalize(cfg->nats_server);
+    char *url = cfg_url_redact(plain);
+    free(plain);
+    snprintf(nc->url, sizeof(nc->url), "%s", url);
     natsStatus s = natsOptions_SetMaxReconnect(nc->opts, -1);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectWait(nc->opts, 1000);
@@ -331,10 +437,12 @@ nc_open(const cfg_t *cfg, const char *name, struct ev_loop *loop,
     if (s == NATS_OK) {
         char curl[128] = "";
         (void)natsConnection_GetConnectedUrl(nc->conn, curl, sizeof(curl));
+        __atomic_store_n(&nc->is_ever_connected, true, __ATOMIC_SEQ_CST);
         nc_post(nc, NC_CONNECTED, false, curl);
     } else if (s == NATS_NOT_YET_CONNECTED) {
-        log_msg(LL_WARN, "NATS server %s not reachable yet; retrying in the "
-                "background", url);
+        /* unreachable, or refused (then nats.c closes after a retry) */
+        log_msg(LL_WARN, "not connected to NATS server %s yet; retrying in "
+                "the background", url);
     } else {
         *err = xasprintf("connecting to \"%s\": %s", url,
                          natsStatus_GetText(s));
@@ -366,6 +474,7 @@ nc_close(nc_t *nc)
     if (nc->js)
         jsCtx_Destroy(nc->js);
     if (nc->conn) {
+        __atomic_store_n(&nc->is_closing, true, __ATOMIC_SEQ_CST);
         natsConnection_Close(nc->conn);
         /* wait (bounded) for the closed callback that still uses nc */
         struct timespec until;

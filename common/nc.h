@@ -74,6 +74,13 @@ typedef struct nc_stats {
 /* Counters (read on the loop thread). */
 const nc_stats_t *nc_stats(nc_t *nc);
 
+/*
+ * The calling thread's last nats.c error text without nats.c's
+ * "(file.c:123): " prefix, e.g. "JetStream not enabled for account"; ""
+ * when there is none. Valid until the thread's next nats.c call.
+ */
+const char *nc_last_error(void);
+
 /* The server URL in the form nats.c expects ("host:port" -> nats://...). */
 char *nc_url_normalize(const char *url);
 

@@ -11,7 +11,7 @@ if [ "${1:-}" = "--runtime" ]; then
 else
     pkgs="build-essential pkg-config libnats-dev libmsgpack-dev libcjson-dev \
 libyaml-dev libev-dev libmicrohttpd-dev check nats-server clang \
-libclang-rt-dev valgrind"
+libclang-rt-dev valgrind libssl-dev"
 fi
 
 command -v dpkg-query >/dev/null 2>&1 || {

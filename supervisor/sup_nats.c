@@ -164,7 +164,9 @@ int
 sup_nats_start(sup_t *s)
 {
     if (s->cfg->is_nats_server_set) {
-        log_msg(LL_INFO, "using NATS server %s", s->cfg->nats_server);
+        char *shown = cfg_url_redact(s->cfg->nats_server);
+        log_msg(LL_INFO, "using NATS server %s", shown);
+        free(shown);
         return 0;
     }
     if (sup_port_answers(SUP_NATS_PORT, 300)) {

@@ -107,6 +107,12 @@ sup_worker_exited(sup_t *s, sup_worker_t *w, int status)
     pid_t pid = w->pid;
     w->pid = 0;
     w->nats_state[0] = '\0';
+    if (s->cfg->nats_seed) {
+        /* a worker killed or crashed left its copy of the seed behind */
+        char *creds = cfg_creds_tmp_path(s->cfg, w->name, (long)pid);
+        (void)unlink(creds); /* usually gone already: nc_close() did it */
+        free(creds);
+    }
     proto_kv_destroy(&w->last_lines);
     sup_describe_exit(status, w->last_exit, sizeof(w->last_exit));
     if (w->is_hung) {

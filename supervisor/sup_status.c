@@ -102,7 +102,9 @@ sup_status_write(sup_t *s)
     buf_appendf(&b, "workers_running:%zu\n", running);
     buf_appendf(&b, "workers_failed:%zu\n", failed);
     buf_appendf(&b, "nats_embedded:%s\n", s->nats_pid > 0 ? "yes" : "no");
-    buf_appendf(&b, "nats_url:%s\n", s->cfg->nats_server);
+    char *shown = cfg_url_redact(s->cfg->nats_server);
+    buf_appendf(&b, "nats_url:%s\n", shown);
+    free(shown);
     if (s->nats_dir[0])
         buf_appendf(&b, "nats_embedded_restarts_total:%llu\n",
                     (unsigned long long)s->nats_restarts_total);

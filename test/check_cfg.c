@@ -244,6 +244,30 @@ START_TEST(test_cfg_text_roundtrip_through_set)
 }
 END_TEST
 
+static void
+expect_redacted(const char *in, const char *want)
+{
+    char *got = cfg_url_redact(in);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+START_TEST(test_cfg_url_redact_hides_passwords_and_tokens)
+{
+    expect_redacted("", "");
+    expect_redacted("nats://127.0.0.1:4222", "nats://127.0.0.1:4222");
+    expect_redacted("nats://wadm:s3cret@127.0.0.1:4222",
+                    "nats://wadm:***@127.0.0.1:4222");
+    expect_redacted("tls://t0ken@nats.example:4222",
+                    "tls://***@nats.example:4222");
+    expect_redacted("wadm:s3cret@127.0.0.1:4222", "wadm:***@127.0.0.1:4222");
+    /* a password may hold '@': the last one before the host counts */
+    expect_redacted("nats://u:p@ss@h:1/x@y", "nats://u:***@h:1/x@y");
+    expect_redacted("a:1,nats://u:p@b:2, tls://tok@c:3,nats://@d:4",
+                    "a:1,nats://u:***@b:2, tls://***@c:3,nats://***@d:4");
+}
+END_TEST
+
 Suite *
 cfg_suite(void)
 {
@@ -260,6 +284,7 @@ cfg_suite(void)
     tcase_add_test(tc, test_cfg_empty_api_prefix_and_stream_prefix_refused);
     tcase_add_test(tc, test_cfg_persistence_other_values_mean_file);
     tcase_add_test(tc, test_cfg_text_roundtrip_through_set);
+    tcase_add_test(tc, test_cfg_url_redact_hides_passwords_and_tokens);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -138,6 +138,18 @@ wk_on_beat(struct ev_loop *loop, ev_timer *t, int revents)
     (void)loop;
     (void)revents;
     wk_t *w = t->data;
+    /*
+     * nats.c closes a connection only when retrying cannot help (the
+     * server refused the credentials twice, or a fatal -ERR) and never
+     * reopens it: a worker without NATS is useless, so exit 1 and let the
+     * supervisor's backoff and intensity decide (a restart rereads the
+     * credentials files). nc.c has logged why.
+     */
+    if (w->nc && nc_state(w->nc) == NC_CLOSED && !w->is_stopping) {
+        log_msg(LL_ERROR, "NATS connection closed for good; exiting");
+        wk_exit(w, 1);
+        return;
+    }
     proto_heartbeat_t hb = {0};
     hb.activity = w->activity;
     if (w->nc)

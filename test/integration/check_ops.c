@@ -363,7 +363,17 @@ START_TEST(test_ops_wadm_user_and_consumer_user_least_privilege)
     ck_assert_int_eq(test_dump_num(d, "worker ingest.0",
                                    "nats_async_errors_total"),
                      0);
+    /* the password in the URL stays out of the dump and the log */
+    char shown[256];
+    ck_assert_ptr_nonnull(test_dump_get(d, "supervisor", "nats_url", shown,
+                                        sizeof(shown)));
+    ck_assert_ptr_nonnull(strstr(shown, "nats://wadm:***@127.0.0.1:"));
     free(d);
+    char *log = test_read_file(wadm.log_path, NULL);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_ptr_nonnull(strstr(log, "nats://wadm:***@"));
+    ck_assert_ptr_null(strstr(log, "wadm-secret"));
+    free(log);
     test_proc_stop(&host, 5000);
     test_wadm_cleanup(&wadm);
     test_nats_destroy(&nats);

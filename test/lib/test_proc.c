@@ -173,6 +173,9 @@ test_nats_spawn(test_nats_t *n)
         return -1;
     uint64_t deadline = test_now_ms() + 10000;
     while (!test_port_open(n->port)) {
+        /* exited: port taken or a bad configuration (see nats.log) */
+        if (test_proc_wait(&n->proc, 0) != -1)
+            return -1;
         if (test_now_ms() >= deadline) {
             test_proc_stop(&n->proc, 1000);
             return -1;
@@ -188,6 +191,19 @@ test_nats_start(test_nats_t *n, char *const extra_args[])
     return test_nats_start_env(n, extra_args, NULL);
 }
 
+/* Starts n (dir made, args set) on a free port: five tries. */
+static int
+test_nats_launch(test_nats_t *n)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        n->port = test_free_port();
+        snprintf(n->url, sizeof(n->url), "nats://127.0.0.1:%d", n->port);
+        if (test_nats_spawn(n) == 0)
+            return 0;
+    }
+    return -1;
+}
+
 int
 test_nats_start_env(test_nats_t *n, char *const extra_args[],
                     char *const env[])
@@ -198,13 +214,28 @@ test_nats_start_env(test_nats_t *n, char *const extra_args[],
     snprintf(n->dir, sizeof(n->dir), "/tmp/wadm-nats-XXXXXX");
     if (mkdtemp(n->dir) == NULL)
         return -1;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        n->port = test_free_port();
-        snprintf(n->url, sizeof(n->url), "nats://127.0.0.1:%d", n->port);
-        if (test_nats_spawn(n) == 0)
-            return 0;
-    }
-    return -1;
+    return test_nats_launch(n);
+}
+
+int
+test_nats_start_conf(test_nats_t *n, const char *conf)
+{
+    memset(n, 0, sizeof(*n));
+    snprintf(n->dir, sizeof(n->dir), "/tmp/wadm-nats-XXXXXX");
+    if (mkdtemp(n->dir) == NULL)
+        return -1;
+    snprintf(n->conf_path, sizeof(n->conf_path), "%s/nats.conf", n->dir);
+    FILE *f = fopen(n->conf_path, "we");
+    if (f == NULL)
+        return -1;
+    bool is_written = fputs(conf, f) >= 0;
+    if (fclose(f) != 0 || !is_written)
+        return -1;
+    n->conf_args[0] = "-c";
+    n->conf_args[1] = n->conf_path;
+    n->conf_args[2] = NULL;
+    n->args = n->conf_args;
+    return test_nats_launch(n);
 }
 
 void

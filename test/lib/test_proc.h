@@ -23,6 +23,8 @@ typedef struct test_nats {
     char dir[256];    /* private store and log directory */
     char *const *args; /* extra arguments, kept for restarts */
     char *const *env;
+    char conf_path[300]; /* test_nats_start_conf(): <dir>/nats.conf */
+    char *conf_args[3];  /* "-c", conf_path */
 } test_nats_t;
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -67,6 +69,15 @@ int test_nats_start(test_nats_t *n, char *const extra_args[]);
  */
 int test_nats_start_env(test_nats_t *n, char *const extra_args[],
                         char *const env[]);
+
+/*
+ * As test_nats_start() with conf, the text of a configuration file,
+ * written to <dir>/nats.conf and given with -c (operator mode, accounts,
+ * users). The address, port, JetStream and its store still come from the
+ * command line, which nats-server lets override the file. Other files
+ * the test needs can go into n->dir. Returns 0 or -1.
+ */
+int test_nats_start_conf(test_nats_t *n, const char *conf);
 
 /* Stops nats-server, keeping its directory and port (for a restart). */
 void test_nats_stop(test_nats_t *n);

@@ -74,8 +74,8 @@ ingest_disc_run(void *arg)
         }
         kvKeysList_Destroy(&keys);
     } else if (s != NATS_NOT_FOUND) {
-        snprintf(j->error, sizeof(j->error), "listing \"%s\": %s",
-                 j->manifest_bucket, natsStatus_GetText(s));
+        snprintf(j->error, sizeof(j->error), "listing \"%s\": %s (%s)",
+                 j->manifest_bucket, natsStatus_GetText(s), nc_last_error());
         kvStore_Destroy(kv);
         return;
     }
@@ -88,8 +88,8 @@ ingest_disc_run(void *arg)
                 ingest_disc_add(j, keys.Keys[i] + 5);
         kvKeysList_Destroy(&keys);
     } else if (s != NATS_NOT_FOUND) {
-        snprintf(j->error, sizeof(j->error), "listing \"%s\": %s",
-                 j->state_bucket, natsStatus_GetText(s));
+        snprintf(j->error, sizeof(j->error), "listing \"%s\": %s (%s)",
+                 j->state_bucket, natsStatus_GetText(s), nc_last_error());
         kvStore_Destroy(kv);
         return;
     }
