@@ -961,6 +961,15 @@ rec_engine_status_lines(rec_engine_t *e, proto_kv_t *lines)
     proto_kv_addf(lines, "components", "%zu",
                   map_count(&e->state.components));
     proto_kv_addf(lines, "providers", "%zu", map_count(&e->state.providers));
+    uint64_t instances = 0, provider_hosts = 0;
+    for (map_entry_t *m = map_first(&e->state.components); m; m = m->next)
+        instances += rec_component_count(m->val, NULL, NULL);
+    for (map_entry_t *m = map_first(&e->state.providers); m; m = m->next)
+        provider_hosts += map_count(&((rec_provider_t *)m->val)->hosts);
+    proto_kv_addf(lines, "component_instances", "%llu",
+                  (unsigned long long)instances);
+    proto_kv_addf(lines, "provider_instances", "%llu",
+                  (unsigned long long)provider_hosts);
     proto_kv_addf(lines, "links_known", "%zu", e->cache.nlinks);
     proto_kv_addf(lines, "requests_in_flight", "%zu",
                   map_count(&e->pending_ids));
