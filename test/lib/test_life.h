@@ -1,0 +1,190 @@
+/*
+ * test_life.h - application lifecycles on real processes: a private
+ * nats-server, build/hostsim and build/wadm, driven over NATS as a client
+ * (wash) would: put, deploy, undeploy, status; and the simulated hosts'
+ * command record and inventory read back to check what wadm sent.
+ *
+ * Used by the lifecycle suites and the deploy benchmark. Every wait is
+ * for a condition with a deadline; nothing sleeps to synchronise.
+ */
+#ifndef WADM_TEST_LIFE_H
+#define WADM_TEST_LIFE_H
+
+#include <cjson/cJSON.h>
+#include <nats/nats.h>
+#include <stdbool.h>
+
+#include "test/lib/test_hostsim.h"
+#include "test/lib/test_wadm.h"
+
+typedef struct test_life {
+    test_hs_t hs;
+    test_wadm_t wadm;
+    natsSubscription *status_sub;  /* wadm.status.<lattice>.> */
+    cJSON *statuses;               /* [{"app","doc"}] received since mark */
+    char rec_section[96];          /* "worker rec.<lattice>" */
+} test_life_t;
+
+/*
+ * Starts nats-server, hostsim (hosts hosts, args as in test_hs_start) and
+ * wadm (extra args, NULL terminated, may be NULL), and waits until the
+ * lattice's reconciler knows every host. Returns 0; 1 when skipped
+ * (test_skip() called); -1 on failure.
+ */
+int test_life_start(test_life_t *t, const char *lattice, int hosts,
+                    const char *const hs_args[], char *const wadm_extra[]);
+
+/* Stops wadm (failing on a sanitizer report), hostsim and nats-server. */
+void test_life_destroy(test_life_t *t);
+
+/*
+ * Request on wadm.api.<lattice>.model.<op>[.<name>] with body (may be
+ * NULL); the parsed reply (caller deletes), or NULL.
+ */
+cJSON *test_life_api(test_life_t *t, const char *op, const char *name,
+                     const char *body);
+
+/*
+ * model.put of the manifest text, then model.deploy of the version the
+ * put returned; fails the test unless both succeed. Returns the app
+ * name (static buffer, valid until the next call).
+ */
+const char *test_life_deploy_text(test_life_t *t, const char *text);
+
+/* As test_life_deploy_text() with a file. */
+const char *test_life_deploy_file(test_life_t *t, const char *path);
+
+/* model.undeploy.<app>; fails the test unless acknowledged. */
+void test_life_undeploy(test_life_t *t, const char *app);
+
+/*
+ * Polls model.status.<app> until its type is want (and, when not NULL,
+ * its message contains substr), up to timeout_ms. Returns the status
+ * object {"status","scalers"...} (caller deletes) or NULL; on timeout the
+ * last one seen is printed to stderr.
+ */
+cJSON *test_life_wait_status(test_life_t *t, const char *app,
+                             const char *want, const char *substr,
+                             unsigned timeout_ms);
+
+/* Forgets the status documents received so far. */
+void test_life_status_mark(test_life_t *t);
+
+/*
+ * Waits up to timeout_ms for a status document of app published since the
+ * last mark with type want (message containing substr when not NULL).
+ * Returns a copy (caller deletes) or NULL.
+ */
+cJSON *test_life_saw_status(test_life_t *t, const char *app,
+                            const char *want, const char *substr,
+                            unsigned timeout_ms);
+
+/* The type and message of a status document ("" when absent). */
+const char *test_life_stype(const cJSON *doc);
+const char *test_life_smsg(const cJSON *doc);
+
+/*
+ * hostsim's command record ("commands" verb) filtered by host and kind
+ * (NULL: all); the response object (caller deletes).
+ */
+cJSON *test_life_commands(test_life_t *t, const char *host,
+                          const char *kind);
+
+/* Count of recorded requests of kind (e.g. "provider.start"). */
+long test_life_count(test_life_t *t, const char *kind);
+
+/*
+ * The commands (not queries: no host.ping, host.get, link.get, config.get,
+ * claims.get) recorded with seq > after, in arrival order: an array of
+ * {"seq","subject","kind","host","body"} (caller deletes).
+ */
+cJSON *test_life_actions(test_life_t *t, long after);
+
+/* The seq of the last recorded request (0 when none). */
+long test_life_last_seq(test_life_t *t);
+
+/* Clears hostsim's command record. */
+void test_life_reset_record(test_life_t *t);
+
+/*
+ * Instances of component id running on host (NULL: all running hosts),
+ * from hostsim's inventory.
+ */
+long test_life_instances(test_life_t *t, const char *id, const char *host);
+
+/* Hosts running provider id (host NULL: all), from the inventory. */
+long test_life_providers(test_life_t *t, const char *id, const char *host);
+
+/* Links in the lattice (link.get) with source_id (NULL: all). */
+long test_life_links(test_life_t *t, const char *source_id);
+
+/* Whether config name exists (config.get). */
+bool test_life_config_exists(test_life_t *t, const char *name);
+
+/*
+ * Waits until the inventory shows want instances of component id in all
+ * (and no more), up to timeout_ms. Returns whether it did.
+ */
+bool test_life_wait_instances(test_life_t *t, const char *id, long want,
+                              unsigned timeout_ms);
+
+/* The same for the number of hosts running provider id. */
+bool test_life_wait_providers(test_life_t *t, const char *id, long want,
+                              unsigned timeout_ms);
+
+/* A dump value of the lattice's reconciler (-1 when absent). */
+long test_life_rec_num(test_life_t *t, const char *key);
+
+/* Index of host id in t->hs.ids, or -1. */
+int test_life_host_index(test_life_t *t, const char *id);
+
+/*
+ * Waits until at least n commands (test_life_actions) were recorded after
+ * seq after, up to timeout_ms; returns them (caller deletes) or NULL.
+ */
+cJSON *test_life_wait_actions(test_life_t *t, long after, int n,
+                              unsigned timeout_ms);
+
+/*
+ * Checks that the commands recorded after seq after are exactly the
+ * expected ones in order: expected alternates subject and body strings
+ * and ends with NULL. On mismatch the test fails showing both lists.
+ */
+void test_life_expect_actions(test_life_t *t, long after,
+                              const char *const expected[]);
+
+/* Bodies of lattice.md 5.4 as wadm sends them, into buf (returned). */
+const char *test_life_scale_body(char *buf, size_t cap, const char *ref,
+                                 const char *id, const char *app,
+                                 const char *scaler, const char *spread,
+                                 unsigned count, const char *host,
+                                 const char *config_json);
+const char *test_life_start_body(char *buf, size_t cap, const char *ref,
+                                 const char *id, const char *app,
+                                 const char *scaler, const char *spread,
+                                 const char *host, const char *config_json);
+const char *test_life_stop_body(char *buf, size_t cap, const char *id,
+                                const char *host);
+
+/*
+ * Sends component.scale (or provider.start) straight to host with the
+ * given annotations (JSON object text), as an earlier wadm would have,
+ * and requires success.
+ */
+void test_life_preload_component(test_life_t *t, const char *host,
+                                 const char *id, const char *ref,
+                                 const char *annotations, unsigned count);
+void test_life_preload_provider(test_life_t *t, const char *host,
+                                const char *id, const char *ref,
+                                const char *annotations);
+
+/* Polls the reconciler's dump until key equals want; returns whether. */
+bool test_life_wait_rec_num(test_life_t *t, const char *key, long want,
+                            unsigned timeout_ms);
+
+/* Control subject of the test lattice: wasmbus.ctl.v1.<lattice>.<rest>. */
+const char *test_life_subject(test_life_t *t, char *buf, size_t cap,
+                              const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
