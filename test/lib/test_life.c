@@ -397,17 +397,65 @@ test_life_links(test_life_t *t, const char *source_id)
     return n;
 }
 
-bool
-test_life_config_exists(test_life_t *t, const char *name)
+/* The response of config.get.<name>, or NULL when absent. */
+static cJSON *
+test_life_config_get(test_life_t *t, const char *name)
 {
     char suffix[300];
     snprintf(suffix, sizeof(suffix), "config.get.%s", name);
     cJSON *r = test_hs_request(&t->hs, suffix, "", 3000, NULL);
     ck_assert_msg(r != NULL, "config.get failed");
-    bool ok = test_hs_ok(r) && cJSON_IsObject(cJSON_GetObjectItem(r,
-                                                                  "response"));
+    cJSON *resp = cJSON_DetachItemFromObject(r, "response");
+    bool ok = test_hs_ok(r) && cJSON_IsObject(resp);
     cJSON_Delete(r);
-    return ok;
+    if (!ok) {
+        cJSON_Delete(resp);
+        return NULL;
+    }
+    return resp;
+}
+
+bool
+test_life_config_exists(test_life_t *t, const char *name)
+{
+    cJSON *c = test_life_config_get(t, name);
+    cJSON_Delete(c);
+    return c != NULL;
+}
+
+bool
+test_life_config_is(test_life_t *t, const char *name, const char *want)
+{
+    cJSON *c = test_life_config_get(t, name);
+    cJSON *w = cJSON_Parse(want);
+    bool eq = c && w && cJSON_Compare(c, w, true);
+    if (!eq) {
+        char *s = c ? cJSON_PrintUnformatted(c) : NULL;
+        fprintf(stderr, "config %s is %s, wanted %s\n", name,
+                s ? s : "(absent)", want);
+        free(s);
+    }
+    cJSON_Delete(c);
+    cJSON_Delete(w);
+    return eq;
+}
+
+cJSON *
+test_life_link(test_life_t *t, const char *source_id, const char *name)
+{
+    cJSON *r = test_hs_request(&t->hs, "link.get", "", 3000, NULL);
+    ck_assert_msg(r != NULL && test_hs_ok(r), "link.get failed");
+    cJSON *found = NULL;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItem(r, "response"))
+    {
+        if (found == NULL &&
+            strcmp(test_life_field(l, "source_id"), source_id) == 0 &&
+            strcmp(test_life_field(l, "name"), name) == 0)
+            found = cJSON_Duplicate(l, true);
+    }
+    cJSON_Delete(r);
+    return found;
 }
 
 bool
@@ -685,4 +733,32 @@ test_life_subject(test_life_t *t, char *buf, size_t cap, const char *fmt, ...)
     vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
     va_end(ap);
     return buf;
+}
+
+const char *
+test_life_image(test_life_t *t, const char *id)
+{
+    static char image[512];
+    cJSON *hosts;
+    cJSON *r = test_life_inventory(t, &hosts);
+    const char *found = NULL;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, hosts)
+    {
+        static const char *const lists[] = {"components", "providers"};
+        for (int i = 0; i < 2 && found == NULL; i++) {
+            const cJSON *c;
+            cJSON_ArrayForEach(c, cJSON_GetObjectItem(h, lists[i]))
+            {
+                if (found == NULL &&
+                    strcmp(test_life_field(c, "id"), id) == 0) {
+                    snprintf(image, sizeof(image), "%s",
+                             test_life_field(c, "image_ref"));
+                    found = image;
+                }
+            }
+        }
+    }
+    cJSON_Delete(r);
+    return found;
 }

@@ -115,11 +115,27 @@ long test_life_instances(test_life_t *t, const char *id, const char *host);
 /* Hosts running provider id (host NULL: all), from the inventory. */
 long test_life_providers(test_life_t *t, const char *id, const char *host);
 
+/*
+ * The image reference a host runs component or provider id from (static
+ * buffer), or NULL when no host runs it.
+ */
+const char *test_life_image(test_life_t *t, const char *id);
+
 /* Links in the lattice (link.get) with source_id (NULL: all). */
 long test_life_links(test_life_t *t, const char *source_id);
 
 /* Whether config name exists (config.get). */
 bool test_life_config_exists(test_life_t *t, const char *name);
+
+/* Whether config name exists holding exactly the JSON object want. */
+bool test_life_config_is(test_life_t *t, const char *name, const char *want);
+
+/*
+ * The link from source_id named name in the lattice (link.get), or NULL;
+ * caller deletes.
+ */
+cJSON *test_life_link(test_life_t *t, const char *source_id,
+                      const char *name);
 
 /*
  * Waits until the inventory shows want instances of component id in all
