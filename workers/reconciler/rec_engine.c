@@ -479,6 +479,15 @@ rec_engine_pass(rec_engine_t *e, uint64_t now_ms)
         e->full_pass_at_ms = now_ms + REC_FULL_PASS_MS;
     e->passes_total++;
     e->is_pass_wanted = false;
+    if (e->config_retry_at_ms && now_ms >= e->config_retry_at_ms) {
+        e->config_retry_at_ms = 0;
+        for (map_entry_t *m = map_first(&e->cache.configs); m; m = m->next) {
+            rec_cfgent_t *c = m->val;
+            if (c->state == REC_CFG_ERROR)
+                c->state = REC_CFG_UNKNOWN;
+        }
+        rec_engine_touch_all(e);
+    }
     rec_strv_t fetch = {NULL, 0};
     for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
         rec_cmds_t cmds = {NULL, 0};
@@ -708,6 +717,20 @@ rec_retry_delay(uint32_t failures)
     return d - d / 10 + (uint64_t)r % (d / 5 + 1);
 }
 
+/*
+ * A config.get failed (no host answered, or in time). Scalers treat the
+ * configuration as unreadable for now; it is read again after a back-off
+ * (1 s doubling to the retry cap), or at once when a config_set names it.
+ * Without this an unreadable configuration would never be put.
+ */
+static void
+rec_engine_config_failed(rec_engine_t *e, uint64_t now_ms)
+{
+    e->config_failures++;
+    if (e->config_retry_at_ms == 0)
+        e->config_retry_at_ms = now_ms + rec_retry_delay(e->config_failures);
+}
+
 static void
 rec_engine_cmd_result(rec_engine_t *e, rec_pending_t *p,
                       const proto_result_t *res, uint64_t now_ms)
@@ -883,6 +906,7 @@ rec_engine_result(rec_engine_t *e, const proto_result_t *res, uint64_t now_ms)
         if (!res->is_ok || res->replies.n == 0) {
             rec_lcache_config_set(&e->cache, p->name, REC_CFG_ERROR, NULL,
                                   res->message);
+            rec_engine_config_failed(e, now_ms);
         } else if (rec_envelope(PROTO_LIST_AT(res->replies, proto_reply_t, 0),
                                 &message, &resp) &&
                    cJSON_IsObject(resp)) {
@@ -893,10 +917,12 @@ rec_engine_result(rec_engine_t *e, const proto_result_t *res, uint64_t now_ms)
                     rec_smap_set(&vals, c->string, c->valuestring);
             rec_lcache_config_set(&e->cache, p->name, REC_CFG_PRESENT, &vals,
                                   NULL);
+            e->config_failures = 0;
             rec_smap_destroy(&vals);
         } else {
             rec_lcache_config_set(&e->cache, p->name, REC_CFG_ABSENT, NULL,
                                   NULL);
+            e->config_failures = 0;
         }
         cJSON_Delete(resp);
         free(message);

@@ -76,6 +76,8 @@ struct rec_engine {
     size_t inventory_left;  /* host.get replies awaited at start */
     bool is_pass_wanted;
     uint64_t full_pass_at_ms;
+    uint32_t config_failures;   /* config.get failures in a row */
+    uint64_t config_retry_at_ms; /* read unreadable configs again then */
     /* figures for the status dump */
     uint64_t commands_total;
     uint64_t commands_failed_total;
