@@ -156,6 +156,18 @@ rec_engine_send_cmds(rec_engine_t *e, rec_cmds_t *cmds, uint64_t now_ms)
     rec_cmds_destroy(cmds);
 }
 
+/* ---- retries ------------------------------------------------------------ */
+
+/* Delay after n failures in a row: 1 s doubling, capped at 5 min. */
+static uint64_t
+rec_retry_nominal(uint32_t failures)
+{
+    uint64_t d = REC_RETRY_BASE_MS;
+    for (uint32_t i = 1; i < failures && d < REC_RETRY_MAX_MS; i++)
+        d *= 2;
+    return d > REC_RETRY_MAX_MS ? REC_RETRY_MAX_MS : d;
+}
+
 /* ---- status documents (scalers.md 12.2) -------------------------------- */
 
 static void
@@ -177,18 +189,21 @@ rec_scaler_shown(const rec_scaler_t *s, uint64_t now_ms, int *type,
         return;
     }
     *type = s->stype;
-    if (s->last_error && s->retry_at_ms > now_ms) {
-        uint64_t in = (s->retry_at_ms - now_ms + 999) / 1000;
-        *msg = xasprintf("%s%s%s failed: %s; retrying in %llus (attempt %u)",
-                         s->smsg ? s->smsg : "",
-                         s->smsg && s->smsg[0] ? " (" : "",
-                         "last command", s->last_error,
-                         (unsigned long long)in, s->cmd_failures + 1);
-        if (s->smsg && s->smsg[0]) {
-            char *t = xasprintf("%s)", *msg);
-            free(*msg);
-            *msg = t;
-        }
+    /*
+     * Until a command of the scaler succeeds again, its status says what
+     * failed and when the next attempt is due. The delay shown is the
+     * nominal one (no jitter, not counting down), so the note changes
+     * once per failure and the status is not republished every pass.
+     */
+    if (s->last_error && s->cmd_failures > 0) {
+        const char *own = s->smsg ? s->smsg : "";
+        *msg = xasprintf("%s%slast command failed: %s; retrying in %llus "
+                         "(attempt %u)%s",
+                         own, own[0] ? " (" : "", s->last_error,
+                         (unsigned long long)(rec_retry_nominal(
+                                                  s->cmd_failures) /
+                                              1000),
+                         s->cmd_failures + 1, own[0] ? ")" : "");
         if (*type == REC_ST_DEPLOYED)
             *type = REC_ST_RECONCILING;
         return;
@@ -273,6 +288,16 @@ rec_app_publish(rec_engine_t *e, rec_app_t *a, uint64_t now_ms)
 
 /* ---- the wrapper (scalers.md 11) ---------------------------------------- */
 
+/* Forgets a scaler's failed commands: it has nothing left to retry. */
+static void
+rec_scaler_retry_reset(rec_scaler_t *s)
+{
+    s->cmd_failures = 0;
+    s->retry_at_ms = 0;
+    free(s->last_error);
+    s->last_error = NULL;
+}
+
 static rec_view_t
 rec_engine_view(rec_engine_t *e, uint64_t now_ms)
 {
@@ -300,6 +325,12 @@ rec_wrap_reconcile(rec_engine_t *e, rec_scaler_t *s, const rec_view_t *view,
     char *m = NULL;
     rec_scaler_inner(s, view, &cmds, &t, &m);
     rec_scaler_set_status(s, t, m);
+    /*
+     * A command that failed (a timeout, say) may still have been carried
+     * out: once the state needs nothing more, there is nothing to retry.
+     */
+    if (cmds.n == 0 && t == REC_ST_DEPLOYED)
+        rec_scaler_retry_reset(s);
     bool is_allowed = s->kind != REC_SK_STATUS;
     if (s->expected.n > 0) {
         if (now < s->expect_until_ms)
@@ -431,6 +462,8 @@ rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
             char *m = NULL;
             rec_scaler_inner(s, &view, NULL, &t, &m);
             rec_scaler_set_status(s, t, m);
+            if (t == REC_ST_DEPLOYED)
+                rec_scaler_retry_reset(s);
         }
     }
     rec_app_publish(e, a, now_ms);
@@ -667,7 +700,7 @@ rec_engine_event(rec_engine_t *e, int kind, const char *source,
     return 0;
 }
 
-/* ---- results -------------------------------------------------------------- */
+/* ---- results ------------------------------------------------------------ */
 
 /* Reads a control-interface reply envelope (lattice.md 5.2). */
 static bool
@@ -704,14 +737,11 @@ rec_engine_scaler(rec_engine_t *e, const char *app, const char *id)
     return NULL;
 }
 
+/* Delay before retry n+1 after n failures, +/-10% jitter. */
 static uint64_t
 rec_retry_delay(uint32_t failures)
 {
-    uint64_t d = REC_RETRY_BASE_MS;
-    for (uint32_t i = 1; i < failures && d < REC_RETRY_MAX_MS; i++)
-        d *= 2;
-    if (d > REC_RETRY_MAX_MS)
-        d = REC_RETRY_MAX_MS;
+    uint64_t d = rec_retry_nominal(failures);
     uint32_t r;
     uid_random(&r, sizeof(r));
     return d - d / 10 + (uint64_t)r % (d / 5 + 1);
@@ -773,10 +803,7 @@ rec_engine_cmd_result(rec_engine_t *e, rec_pending_t *p,
             break;
         }
         if (s) {
-            s->cmd_failures = 0;
-            s->retry_at_ms = 0;
-            free(s->last_error);
-            s->last_error = NULL;
+            rec_scaler_retry_reset(s);
             /* the host acted: its event may take a while, wait for it */
             if (s->expected.n > 0 &&
                 s->expect_until_ms < now_ms + s->window_ms)
@@ -978,11 +1005,36 @@ rec_engine_status_lines(rec_engine_t *e, proto_kv_t *lines)
                 failing++;
         }
     }
+    /* the first scaler waiting to retry a failed command, if any */
+    const rec_app_t *ra = NULL;
+    const rec_scaler_t *rs = NULL;
+    for (map_entry_t *m = map_first(&e->apps); m && !rs; m = m->next) {
+        ra = m->val;
+        for (size_t i = 0; i < ra->nscalers && !rs; i++)
+            if (ra->scalers[i]->cmd_failures > 0)
+                rs = ra->scalers[i];
+    }
     proto_kv_add(lines, "engine", e->is_ready ? "ready" : "discovering");
     proto_kv_addf(lines, "apps_deployed", "%zu", map_count(&e->apps));
     proto_kv_addf(lines, "scalers", "%zu", scalers);
     proto_kv_addf(lines, "scalers_awaiting_events", "%zu", waiting);
     proto_kv_addf(lines, "scalers_retrying", "%zu", failing);
+    if (rs) {
+        uint64_t now = clk_now_ms();
+        char *err = xstrdup(rs->last_error ? rs->last_error : "");
+        for (char *c = err; *c; c++)
+            if (*c == '\n' || *c == '\r')
+                *c = ' ';
+        proto_kv_addf(lines, "retry_first",
+                      "app %s scaler \"%s\" failures %u next in %llums: %s",
+                      ra->name, rs->name ? rs->name : rs->id,
+                      rs->cmd_failures,
+                      (unsigned long long)(rs->retry_at_ms > now
+                                               ? rs->retry_at_ms - now
+                                               : 0),
+                      err);
+        free(err);
+    }
     proto_kv_addf(lines, "hosts", "%zu", map_count(&e->state.hosts));
     proto_kv_addf(lines, "components", "%zu",
                   map_count(&e->state.components));
