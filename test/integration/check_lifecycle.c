@@ -159,7 +159,7 @@ START_TEST(test_lifecycle_14_1_simple_end_to_end)
 }
 END_TEST
 
-/* ---- 14.2 weighted spreads ------------------------------------------------- */
+/* ---- 14.2 weighted spreads ---------------------------------------------- */
 
 #define SPREAD_DEMO                                                          \
     "apiVersion: core.oam.dev/v1beta1\n"                                     \
@@ -241,7 +241,7 @@ START_TEST(test_lifecycle_14_2_weighted_spreads)
 }
 END_TEST
 
-/* ---- 14.3 scale down across hosts ------------------------------------------- */
+/* ---- 14.3 scale down across hosts --------------------------------------- */
 
 #define SCALE_SC                                                             \
     "c11ed96a178d3a7ad79ca9a38c65061a459e838dc76ade6657805f6da09503bd"
@@ -318,7 +318,7 @@ START_TEST(test_lifecycle_14_3_scale_down_across_hosts)
 }
 END_TEST
 
-/* ---- 14.4 provider spread with stop and starts ------------------------------ */
+/* ---- 14.4 provider spread with stop and starts -------------------------- */
 
 #define PROV_SC                                                              \
     "e79ff4ee9df03895ba374fc55e2750c626e05df7c7ea5e6e4daa6eadfcb4ebe6"
@@ -438,7 +438,7 @@ START_TEST(test_lifecycle_14_4_provider_too_few_hosts)
 }
 END_TEST
 
-/* ---- 14.5 daemon scaler with an ineligible host ----------------------------- */
+/* ---- 14.5 daemon scaler with an ineligible host ------------------------- */
 
 #define DAEMON_SC                                                            \
     "9d89c3abe6ac97019667b91f3e39d84e8827163e7952e5886777b3dff2b0ff71"
@@ -508,7 +508,7 @@ START_TEST(test_lifecycle_14_5_daemon_ineligible_host)
 }
 END_TEST
 
-/* ---- 14.6 upgrade of a component image --------------------------------------- */
+/* ---- 14.6 upgrade of a component image ---------------------------------- */
 
 #define UPGRADE_DEMO(ver)                                                    \
     "apiVersion: core.oam.dev/v1beta1\n"                                     \
@@ -585,7 +585,7 @@ START_TEST(test_lifecycle_14_6_upgrade_component_image)
 }
 END_TEST
 
-/* ---- 14.7 host loss and rebalancing ----------------------------------------- */
+/* ---- 14.7 host loss and rebalancing ------------------------------------- */
 
 #define HELLO_REF "ghcr.io/wasmcloud/components/http-hello-world-rust:0.1.0"
 
@@ -639,7 +639,7 @@ START_TEST(test_lifecycle_14_7_host_stopped_rebalances)
 }
 END_TEST
 
-/* ---- 14.8 provider start failure -------------------------------------------- */
+/* ---- 14.8 provider start failure ---------------------------------------- */
 
 START_TEST(test_lifecycle_14_8_provider_start_failure)
 {
@@ -698,9 +698,10 @@ START_TEST(test_lifecycle_14_8_provider_start_failure)
 }
 END_TEST
 
-/* ---- 14.9 config and secrets in the scale command --------------------------- */
+/* ---- 14.9 config and secrets in the scale command ----------------------- */
 
-#define CFG_SC "eabbd78f1f71fe00ca3ca8c1b9476d7b38b0a610f5916ee9f25ab1108011a81b"
+#define CFG_SC                                                               \
+    "eabbd78f1f71fe00ca3ca8c1b9476d7b38b0a610f5916ee9f25ab1108011a81b"
 
 START_TEST(test_lifecycle_14_9_config_and_secrets)
 {
@@ -782,7 +783,7 @@ START_TEST(test_lifecycle_14_9_config_and_secrets)
 }
 END_TEST
 
-/* ---- 14.10 shared provider ---------------------------------------------------- */
+/* ---- 14.10 shared provider ---------------------------------------------- */
 
 #define SH_HELLO_SC                                                          \
     "4135f658a675846b248bd0f732faeb11a05d095da2446aa2fd333f4cff848a21"
@@ -799,10 +800,12 @@ START_TEST(test_lifecycle_14_10_shared_provider)
     test_life_deploy_file(&life, p1);
     cJSON *st = status_is("shared-http", "deployed", NULL, 10000);
     scaler_is(st, 0,
-              "8514a99726d740e694e0ca1270d870f0bd1f5744d5c2ed5e168bdb42760beff3",
+              "8514a99726d740e694e0ca1270d870f0"
+              "bd1f5744d5c2ed5e168bdb42760beff3",
               "SpreadScaler", "shared_http-httpclient", "deployed");
     scaler_is(st, 1,
-              "adfac1f23f89f40b6510bf88716e870f09622a7e60f3ccee5242b7469eea1ed7",
+              "adfac1f23f89f40b6510bf88716e870f"
+              "09622a7e60f3ccee5242b7469eea1ed7",
               "SpreadScaler", "shared_http-httpserver", "deployed");
     cJSON_Delete(st);
     long seq = test_life_last_seq(&life);
@@ -812,12 +815,14 @@ START_TEST(test_lifecycle_14_10_shared_provider)
     scaler_is(st, 0, SH_HELLO_SC, "SpreadScaler", "shared_http_dev-hello",
               "deployed");
     scaler_is(st, 1,
-              "f8e54782d74cbde6ac2577421fc9a7a3d5578f935c9d15fafe78e3dfc79d4622",
+              "f8e54782d74cbde6ac2577421fc9a7a3"
+              "d5578f935c9d15fafe78e3dfc79d4622",
               "LinkScaler",
               "shared_http_dev-hello -(wasi:http)-> shared_http-httpclient",
               "deployed");
     scaler_is(st, 2,
-              "5c78d40f896817a34d2d17d50faab52a954d9d0b04d58e904dcdb3003784cebd",
+              "5c78d40f896817a34d2d17d50faab52a"
+              "954d9d0b04d58e904dcdb3003784cebd",
               "LinkScaler",
               "shared_http-httpserver -(wasi:http)-> shared_http_dev-hello",
               "deployed");
@@ -884,7 +889,7 @@ START_TEST(test_lifecycle_14_10_shared_provider)
 }
 END_TEST
 
-/* ---- 14.11 overlapping spreads conflict -------------------------------------- */
+/* ---- 14.11 overlapping spreads conflict --------------------------------- */
 
 START_TEST(test_lifecycle_14_11_overlapping_spreads)
 {
@@ -931,24 +936,23 @@ START_TEST(test_lifecycle_14_11_overlapping_spreads)
 }
 END_TEST
 
+#define ADD(n, secs) test_life_add(s, #n, test_lifecycle_##n, secs)
+
 Suite *
 lifecycle_suite(void)
 {
     Suite *s = suite_create("lifecycle");
-    TCase *tc = tcase_create("worked_examples");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_lifecycle_14_1_simple_end_to_end);
-    tcase_add_test(tc, test_lifecycle_14_2_weighted_spreads);
-    tcase_add_test(tc, test_lifecycle_14_3_scale_down_across_hosts);
-    tcase_add_test(tc, test_lifecycle_14_4_provider_spread);
-    tcase_add_test(tc, test_lifecycle_14_4_provider_too_few_hosts);
-    tcase_add_test(tc, test_lifecycle_14_5_daemon_ineligible_host);
-    tcase_add_test(tc, test_lifecycle_14_6_upgrade_component_image);
-    tcase_add_test(tc, test_lifecycle_14_7_host_stopped_rebalances);
-    tcase_add_test(tc, test_lifecycle_14_8_provider_start_failure);
-    tcase_add_test(tc, test_lifecycle_14_9_config_and_secrets);
-    tcase_add_test(tc, test_lifecycle_14_10_shared_provider);
-    tcase_add_test(tc, test_lifecycle_14_11_overlapping_spreads);
-    suite_add_tcase(s, tc);
+    ADD(14_1_simple_end_to_end, 60);
+    ADD(14_2_weighted_spreads, 60);
+    ADD(14_3_scale_down_across_hosts, 60);
+    ADD(14_4_provider_spread, 60);
+    ADD(14_4_provider_too_few_hosts, 60);
+    ADD(14_5_daemon_ineligible_host, 60);
+    ADD(14_6_upgrade_component_image, 60);
+    ADD(14_7_host_stopped_rebalances, 60);
+    ADD(14_8_provider_start_failure, 60);
+    ADD(14_9_config_and_secrets, 60);
+    ADD(14_10_shared_provider, 60);
+    ADD(14_11_overlapping_spreads, 60);
     return s;
 }

@@ -421,18 +421,17 @@ START_TEST(test_lifecycle_fixture_shared_refusals)
 }
 END_TEST
 
+#define ADD(n, secs) test_life_add(s, #n, test_lifecycle_fixture_##n, secs)
+
 Suite *
 lifecycle_fixtures_suite(void)
 {
     Suite *s = suite_create("lifecycle_fixtures");
-    TCase *tc = tcase_create("fixtures");
-    tcase_set_timeout(tc, 90);
-    tcase_add_test(tc, test_lifecycle_fixture_simple);
-    tcase_add_test(tc, test_lifecycle_fixture_all_hosts);
-    tcase_add_test(tc, test_lifecycle_fixture_complex_and_undeploy);
-    tcase_add_test(tc, test_lifecycle_fixture_upgrade_sequence);
-    tcase_add_test(tc, test_lifecycle_fixture_shared_component);
-    tcase_add_test(tc, test_lifecycle_fixture_shared_refusals);
-    suite_add_tcase(s, tc);
+    ADD(simple, 90);
+    ADD(all_hosts, 90);
+    ADD(complex_and_undeploy, 90);
+    ADD(upgrade_sequence, 90);
+    ADD(shared_component, 90);
+    ADD(shared_refusals, 90);
     return s;
 }

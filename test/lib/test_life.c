@@ -98,6 +98,8 @@ test_life_destroy(test_life_t *t)
     /* wadm first: it must not see the hosts go and react */
     if (test_life_current == t)
         test_life_current = NULL;
+    if (t->wadm.run_dir[0] && getenv("WADM_TEST_KEEP"))
+        fprintf(stderr, "wadm run dir kept: %s\n", t->wadm.run_dir);
     if (t->wadm.run_dir[0])
         test_wadm_cleanup(&t->wadm);
     test_hs_destroy(&t->hs);
@@ -761,4 +763,25 @@ test_life_image(test_life_t *t, const char *id)
     }
     cJSON_Delete(r);
     return found;
+}
+
+void
+test_life_add(Suite *s, const char *name, const TTest *test, int timeout_s)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout_s);
+    tcase_add_test(tc, test);
+    suite_add_tcase(s, tc);
+}
+
+int
+test_life_status_count(test_life_t *t, const char *app)
+{
+    test_life_status_drain(t, 0);
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, t->statuses)
+        if (strcmp(test_life_field(e, "app"), app) == 0)
+            n++;
+    return n;
 }

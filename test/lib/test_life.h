@@ -11,6 +11,7 @@
 #define WADM_TEST_LIFE_H
 
 #include <cjson/cJSON.h>
+#include <check.h>
 #include <nats/nats.h>
 #include <stdbool.h>
 
@@ -78,6 +79,9 @@ void test_life_status_mark(test_life_t *t);
 cJSON *test_life_saw_status(test_life_t *t, const char *app,
                             const char *want, const char *substr,
                             unsigned timeout_ms);
+
+/* How many status documents of app were published since the mark. */
+int test_life_status_count(test_life_t *t, const char *app);
 
 /* The type and message of a status document ("" when absent). */
 const char *test_life_stype(const cJSON *doc);
@@ -197,6 +201,13 @@ void test_life_preload_provider(test_life_t *t, const char *host,
 /* Polls the reconciler's dump until key equals want; returns whether. */
 bool test_life_wait_rec_num(test_life_t *t, const char *key, long want,
                             unsigned timeout_ms);
+
+/*
+ * Adds test to s in a TCase of its own named name (so that CK_RUN_CASE
+ * runs it alone) with a timeout of timeout_s seconds.
+ */
+void test_life_add(Suite *s, const char *name, const TTest *test,
+                   int timeout_s);
 
 /* Control subject of the test lattice: wasmbus.ctl.v1.<lattice>.<rest>. */
 const char *test_life_subject(test_life_t *t, char *buf, size_t cap,
