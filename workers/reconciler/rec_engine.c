@@ -32,6 +32,14 @@
 #define REC_RETRY_MAX_MS (5 * 60 * 1000)
 #define REC_FULL_PASS_MS 30000
 
+/* Tags of e->undeployed entries. */
+static char rec_status_sent;
+static char rec_status_unsent;
+
+#define REC_UNDEPLOYED_STATUS                                                \
+    "{\"status\":{\"type\":\"undeployed\",\"message\":"                      \
+    "\"Manifest has been undeployed\"},\"version\":\"\",\"components\":[]}"
+
 /* ---- apps ------------------------------------------------------------- */
 
 static void
@@ -70,6 +78,7 @@ rec_engine_init(rec_engine_t *e, const char *lattice, const rec_engine_io_t *io)
     map_init(&e->apps);
     map_init(&e->pending);
     map_init(&e->pending_ids);
+    map_init(&e->undeployed);
 }
 
 void
@@ -80,6 +89,7 @@ rec_engine_destroy(rec_engine_t *e)
     for (map_entry_t *m = map_first(&e->pending_ids); m; m = m->next)
         rec_pending_free(m->val);
     map_destroy(&e->pending_ids, NULL);
+    map_destroy(&e->undeployed, NULL);
     rec_lcache_destroy(&e->cache);
     rec_state_destroy(&e->state);
     free(e->lattice);
@@ -280,10 +290,30 @@ rec_app_publish(rec_engine_t *e, rec_app_t *a, uint64_t now_ms)
         free(doc);
         return;
     }
-    free(a->last_status);
-    a->last_status = doc;
     e->statuses_total++;
-    e->io.status(e->io.arg, a->name, doc);
+    free(a->last_status);
+    a->last_status = NULL;
+    /* not handed over (dispatch down): the next pass sends it again */
+    if (e->io.status(e->io.arg, a->name, doc) == 0)
+        a->last_status = doc;
+    else
+        free(doc);
+}
+
+/*
+ * The undeployed status of every application undeployed and not deployed
+ * again since, that dispatch may not have published yet.
+ */
+static void
+rec_engine_publish_undeployed(rec_engine_t *e)
+{
+    for (map_entry_t *m = map_first(&e->undeployed); m; m = m->next) {
+        if (m->val == &rec_status_sent)
+            continue;
+        e->statuses_total++;
+        if (e->io.status(e->io.arg, m->key, REC_UNDEPLOYED_STATUS) == 0)
+            m->val = &rec_status_sent;
+    }
 }
 
 /* ---- the wrapper (scalers.md 11) ---------------------------------------- */
@@ -485,6 +515,18 @@ rec_engine_requests_lost(rec_engine_t *e)
             c->state = REC_CFG_UNKNOWN;
     }
     e->inventory_left = 0;
+    /*
+     * Statuses the dead dispatch had not published yet are lost with it:
+     * every application's is sent again (the new dispatch skips those
+     * equal to the last one stored).
+     */
+    for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
+        rec_app_t *a = m->val;
+        free(a->last_status);
+        a->last_status = NULL;
+    }
+    for (map_entry_t *m = map_first(&e->undeployed); m; m = m->next)
+        m->val = &rec_status_unsent;
     if (n > 0)
         log_msg(LL_INFO, "lattice %s: %zu request(s) lost with dispatch; "
                 "they will be derived again", e->lattice, n);
@@ -512,6 +554,7 @@ rec_engine_pass(rec_engine_t *e, uint64_t now_ms)
         e->full_pass_at_ms = now_ms + REC_FULL_PASS_MS;
     e->passes_total++;
     e->is_pass_wanted = false;
+    rec_engine_publish_undeployed(e);
     if (e->config_retry_at_ms && now_ms >= e->config_retry_at_ms) {
         e->config_retry_at_ms = 0;
         for (map_entry_t *m = map_first(&e->cache.configs); m; m = m->next) {
@@ -557,6 +600,7 @@ rec_engine_deploy(rec_engine_t *e, const char *name, const cJSON *manifest,
         return ERR_INVALID;
     }
     rec_app_t *a = rec_app_get(e, name, true);
+    map_del(&e->undeployed, name);
     rec_scaler_t **fresh = NULL;
     size_t nfresh = rec_scalers_build(m, &fresh);
     /* old scalers whose id is gone are cleaned up after the new ones act */
@@ -605,11 +649,8 @@ rec_engine_undeploy(rec_engine_t *e, const char *name, uint64_t now_ms)
         rec_engine_send_cmds(e, &cleanup, now_ms);
         rec_app_free(a);
     }
-    e->statuses_total++;
-    e->io.status(e->io.arg, name,
-                 "{\"status\":{\"type\":\"undeployed\",\"message\":"
-                 "\"Manifest has been undeployed\"},\"version\":\"\","
-                 "\"components\":[]}");
+    map_put(&e->undeployed, name, &rec_status_unsent);
+    rec_engine_publish_undeployed(e);
 }
 
 /* ---- events ------------------------------------------------------------- */

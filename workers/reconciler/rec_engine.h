@@ -31,8 +31,11 @@ typedef struct rec_engine_io {
      */
     int (*send)(void *arg, const char *subject, const char *body,
                 uint64_t timeout_ms, uint64_t gather_ms, uint64_t *cmd_id);
-    /* Publishes an application status document (JSON text). */
-    void (*status)(void *arg, const char *app, const char *json);
+    /*
+     * Publishes an application status document (JSON text); returns 0,
+     * or an error when it could not be handed over (sent again later).
+     */
+    int (*status)(void *arg, const char *app, const char *json);
     void *arg;
 } rec_engine_io_t;
 
@@ -72,6 +75,7 @@ struct rec_engine {
     map_t apps;             /* name -> rec_app_t */
     map_t pending;          /* key -> rec_pending_t (dedup) */
     map_t pending_ids;      /* id (decimal) -> rec_pending_t */
+    map_t undeployed;       /* app -> tag: undeployed status (un)sent */
     bool is_ready;          /* initial inventory done: scalers may act */
     size_t inventory_left;  /* host.get replies awaited at start */
     bool is_pass_wanted;

@@ -72,6 +72,7 @@ void rec_life_dispatch_up(rec_t *r);
 void rec_life_mark_dirty(rec_t *r, const rec_state_change_t *chg);
 
 /* rec_main.c */
-void rec_publish_status(rec_t *r, const char *app, const char *json);
+/* Hands a status to dispatch; returns 0, or an error (dispatch down). */
+int rec_publish_status(rec_t *r, const char *app, const char *json);
 
 #endif

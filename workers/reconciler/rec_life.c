@@ -46,10 +46,10 @@ rec_io_send(void *arg, const char *subject, const char *body,
     return rc;
 }
 
-static void
+static int
 rec_io_status(void *arg, const char *app, const char *json)
 {
-    rec_publish_status(arg, app, json);
+    return rec_publish_status(arg, app, json);
 }
 
 /* ---- persistence of the state ------------------------------------------- */
