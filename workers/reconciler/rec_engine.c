@@ -128,7 +128,11 @@ rec_engine_send(rec_engine_t *e, int purpose, const char *subject,
     return p;
 }
 
-static void
+/*
+ * Sends a query (empty body). Returns whether it is in flight: sent now,
+ * or an identical one sent earlier still awaits its answer.
+ */
+static bool
 rec_engine_query(rec_engine_t *e, int purpose, const char *what,
                  const char *name, uint64_t gather_ms, uint64_t now_ms)
 {
@@ -139,7 +143,14 @@ rec_engine_query(rec_engine_t *e, int purpose, const char *what,
                                        now_ms);
     if (p && name)
         p->name = xstrdup(name);
+    bool is_in_flight = p != NULL;
+    if (p == NULL) {
+        char *key = xasprintf("%s\n", subject);
+        is_in_flight = map_get(&e->pending, key) != NULL;
+        free(key);
+    }
     free(subject);
+    return is_in_flight;
 }
 
 static void
@@ -459,11 +470,15 @@ rec_engine_fetch(rec_engine_t *e, rec_strv_t *fetch, uint64_t now_ms)
         rec_lcache_config_set(&e->cache, fetch->v[i], REC_CFG_FETCHING, NULL,
                               NULL);
         char *what = xasprintf("config.get.%s", fetch->v[i]);
-        rec_engine_query(e, REC_PURPOSE_CONFIG, what, fetch->v[i], 0, now_ms);
+        /*
+         * Not sent (dispatch down): left "fetching", the configuration
+         * would never be read, and its scaler would wait for ever.
+         */
+        if (!rec_engine_query(e, REC_PURPOSE_CONFIG, what, fetch->v[i], 0,
+                              now_ms))
+            rec_lcache_config_set(&e->cache, fetch->v[i], REC_CFG_UNKNOWN,
+                                  NULL, NULL);
         free(what);
-        /* not sent (dispatch down): try again at a later pass */
-        char key_probe[8];
-        (void)key_probe;
     }
     rec_strv_destroy(fetch);
 }
