@@ -1,0 +1,389 @@
+/*
+ * check_lifecycle_crash.c - crash safety of reconciliation on real
+ * processes: kill -9 of rec.<lattice> and of dispatch in the middle of a
+ * deploy of 20 applications. Every application must reach deployed, and
+ * the simulated hosts must have received no more starts (scale-ups and
+ * provider starts) than the final placement needs: a restarted worker
+ * re-reads state and inventory and never doubles a start.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test/lib/test_life.h"
+#include "test/lib/test_util.h"
+
+#define LAT "default"
+#define NAPPS 20
+#define INSTANCES 3
+
+static test_life_t life;
+
+static char *
+app_manifest(int i)
+{
+    char *text = NULL;
+    if (asprintf(&text,
+                 "apiVersion: core.oam.dev/v1beta1\n"
+                 "kind: Application\n"
+                 "metadata:\n"
+                 "  name: crash-%02d\n"
+                 "  annotations: {}\n"
+                 "spec:\n"
+                 "  components:\n"
+                 "    - name: web\n"
+                 "      type: component\n"
+                 "      properties:\n"
+                 "        image: ghcr.io/example/web:1.%d.0\n"
+                 "      traits:\n"
+                 "        - type: spreadscaler\n"
+                 "          properties:\n"
+                 "            instances: %d\n"
+                 "    - name: kv\n"
+                 "      type: capability\n"
+                 "      properties:\n"
+                 "        image: ghcr.io/example/kv:1.0.0\n"
+                 "      traits:\n"
+                 "        - type: link\n"
+                 "          properties:\n"
+                 "            target:\n"
+                 "              name: web\n"
+                 "            namespace: wasi\n"
+                 "            package: keyvalue\n"
+                 "            interfaces: [store]\n"
+                 "            source:\n"
+                 "              config:\n"
+                 "                - name: conf\n"
+                 "                  properties:\n"
+                 "                    bucket: b%02d\n",
+                 i, i, INSTANCES, i) < 0)
+        return NULL;
+    return text;
+}
+
+static long
+worker_pid(const char *section)
+{
+    char *d = test_wadm_dump(&life.wadm);
+    long pid = d ? test_dump_num(d, section, "pid") : -1;
+    free(d);
+    return pid;
+}
+
+/* Waits until the worker runs again with a pid other than old. */
+static long
+wait_restarted(const char *section, long old)
+{
+    uint64_t deadline = test_now_ms() + 15000;
+    while (test_now_ms() < deadline) {
+        char *d = test_wadm_dump(&life.wadm);
+        char st[32] = "";
+        long pid = d ? test_dump_num(d, section, "pid") : -1;
+        bool ok = d && pid > 0 && pid != old &&
+                  test_dump_get(d, section, "state", st, sizeof(st)) &&
+                  strcmp(st, "running") == 0;
+        free(d);
+        if (ok)
+            return pid;
+        test_pause_ms(20);
+    }
+    return -1;
+}
+
+static void
+kill9(const char *section)
+{
+    long pid = worker_pid(section);
+    ck_assert_int_gt(pid, 1);
+    ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+    ck_assert_msg(wait_restarted(section, pid) > 0, "%s not restarted",
+                  section);
+}
+
+/*
+ * The client side of the deploys: like wash, it deploys again when the
+ * reply is an error (ingest answers for a reconciler that died with the
+ * request) or when no reply comes at all.
+ */
+static char versions[NAPPS][64];
+static natsSubscription *replies; /* crash.reply.<i> */
+static bool is_acked[NAPPS];
+static uint64_t sent_ms[NAPPS];
+
+/* Sends model.deploy.crash-<i> with its reply to crash.reply.<i>. */
+static void
+deploy_async(int i)
+{
+    char subject[256];
+    char reply[64];
+    char body[256];
+    snprintf(subject, sizeof(subject), "wadm.api.%s.model.deploy.crash-%02d",
+             LAT, i);
+    snprintf(reply, sizeof(reply), "crash.reply.%d", i);
+    snprintf(body, sizeof(body), "{\"version\":\"%s\"}", versions[i]);
+    if (replies == NULL) {
+        ck_assert_int_eq(natsConnection_SubscribeSync(&replies, life.hs.nc,
+                                                      "crash.reply.*"),
+                         NATS_OK);
+        ck_assert_int_eq(natsConnection_Flush(life.hs.nc), NATS_OK);
+    }
+    is_acked[i] = false;
+    sent_ms[i] = test_now_ms();
+    ck_assert_int_eq(natsConnection_PublishRequestString(life.hs.nc, subject,
+                                                         reply, body),
+                     NATS_OK);
+}
+
+/* Reads the deploy replies that came; deploys again after an error. */
+static void
+read_replies(void)
+{
+    natsMsg *m = NULL;
+    while (natsSubscription_NextMsg(&m, replies, 0) == NATS_OK) {
+        int i = atoi(strrchr(natsMsg_GetSubject(m), '.') + 1);
+        cJSON *r = cJSON_ParseWithLength(natsMsg_GetData(m),
+                                         (size_t)natsMsg_GetDataLength(m));
+        const cJSON *res = cJSON_GetObjectItem(r, "result");
+        if (cJSON_IsString(res) &&
+            strcmp(res->valuestring, "acknowledged") == 0) {
+            is_acked[i] = true;
+        } else if (i >= 0 && i < NAPPS) {
+            const cJSON *msg = cJSON_GetObjectItem(r, "message");
+            fprintf(stderr, "deploy of crash-%02d: %s; deploying again\n", i,
+                    cJSON_IsString(msg) ? msg->valuestring : "?");
+            deploy_async(i);
+        }
+        cJSON_Delete(r);
+        natsMsg_Destroy(m);
+        m = NULL;
+    }
+}
+
+/* Waits until every app is acknowledged and deployed. */
+static void
+all_deployed(unsigned timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + timeout_ms;
+    bool is_done[NAPPS] = {false};
+    int left = NAPPS;
+    while (left > 0) {
+        read_replies();
+        for (int i = 0; i < NAPPS; i++) {
+            if (is_done[i])
+                continue;
+            if (!is_acked[i]) {
+                /* ingest answers within its API timeout (3 s) */
+                if (test_now_ms() - sent_ms[i] > 10000)
+                    deploy_async(i);
+                continue;
+            }
+            char app[32];
+            snprintf(app, sizeof(app), "crash-%02d", i);
+            cJSON *r = test_life_api(&life, "status", app, "");
+            cJSON *st = cJSON_GetObjectItem(r, "status");
+            if (st && strcmp(test_life_stype(st), "deployed") == 0) {
+                is_done[i] = true;
+                left--;
+            }
+            cJSON_Delete(r);
+        }
+        if (left == 0)
+            break;
+        if (test_now_ms() >= deadline) {
+            for (int i = 0; i < NAPPS; i++) {
+                if (is_done[i])
+                    continue;
+                char app[32];
+                snprintf(app, sizeof(app), "crash-%02d", i);
+                cJSON *r = test_life_api(&life, "status", app, "");
+                char *s = r ? cJSON_PrintUnformatted(r) : NULL;
+                fprintf(stderr, "%s never deployed (%s): %s\n", app,
+                        is_acked[i] ? "acknowledged" : "no reply",
+                        s ? s : "no status");
+                free(s);
+                cJSON_Delete(r);
+            }
+            char *d = test_wadm_dump(&life.wadm);
+            fprintf(stderr, "%s\n", d ? d : "no dump");
+            free(d);
+            ck_abort_msg("%d app(s) never deployed", left);
+        }
+        test_pause_ms(50);
+    }
+    natsSubscription_Destroy(replies);
+    replies = NULL;
+}
+
+static void
+check_no_extra_starts(void)
+{
+    for (int i = 0; i < NAPPS; i++) {
+        char id[64];
+        snprintf(id, sizeof(id), "crash_%02d-web", i);
+        ck_assert_int_eq(test_life_instances(&life, id, NULL), INSTANCES);
+        snprintf(id, sizeof(id), "crash_%02d-kv", i);
+        ck_assert_int_eq(test_life_providers(&life, id, NULL), 1);
+    }
+    ck_assert_int_eq(test_life_links(&life, NULL), NAPPS);
+    cJSON *c = test_life_commands(&life, NULL, NULL);
+    const cJSON *by = cJSON_GetObjectItem(c, "by_kind");
+    const cJSON *ups = cJSON_GetObjectItem(by, "component.scale:count>0");
+    const cJSON *starts = cJSON_GetObjectItem(by, "provider.start");
+    long nups = cJSON_IsNumber(ups) ? (long)ups->valuedouble : 0;
+    long nstarts = cJSON_IsNumber(starts) ? (long)starts->valuedouble : 0;
+    if (nups != NAPPS || nstarts != NAPPS) {
+        /* show what was doubled */
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(c, "commands"))
+        {
+            const char *kind = test_hs_str(e, "kind");
+            if (strcmp(kind, "component.scale") == 0 ||
+                strcmp(kind, "provider.start") == 0)
+                fprintf(stderr, "%s %s %s\n", test_hs_str(e, "time"),
+                        test_hs_str(e, "subject"), test_hs_str(e, "body"));
+        }
+    }
+    cJSON_Delete(c);
+    ck_assert_int_eq(nups, NAPPS);
+    ck_assert_int_eq(nstarts, NAPPS);
+}
+
+static bool
+start_or_skip(void)
+{
+    const char *hs[] = {"--heartbeat-ms", "1000", "--health-delay-ms", "300",
+                        "--hosts", "4", NULL};
+    int rc = test_life_start(&life, LAT, 4, hs, NULL);
+    if (rc == 1)
+        return false;
+    ck_assert_msg(rc == 0, "lattice did not start");
+    return true;
+}
+
+/* Puts every app, keeping the versions the puts gave. */
+static void
+put_all(void)
+{
+    for (int i = 0; i < NAPPS; i++) {
+        char *text = app_manifest(i);
+        cJSON *r = test_life_api(&life, "put", NULL, text);
+        free(text);
+        ck_assert_ptr_nonnull(r);
+        const cJSON *v = cJSON_GetObjectItem(r, "current_version");
+        ck_assert(cJSON_IsString(v));
+        snprintf(versions[i], 64, "%s", v->valuestring);
+        cJSON_Delete(r);
+    }
+}
+
+/* kill -9 of rec.default, then of dispatch, while 20 deploys go on. */
+START_TEST(test_lifecycle_crash_kill9_during_deploys)
+{
+    if (!start_or_skip())
+        return;
+    put_all();
+    for (int i = 0; i < NAPPS; i++) {
+        deploy_async(i);
+        if (i == 7) {
+            ck_assert_int_eq(natsConnection_Flush(life.hs.nc), NATS_OK);
+            /* wait for the first commands to reach the hosts */
+            cJSON *a = test_life_wait_actions(&life, 0, 3, 5000);
+            ck_assert_ptr_nonnull(a);
+            cJSON_Delete(a);
+            kill9(life.rec_section);
+        }
+        if (i == 13) {
+            ck_assert_int_eq(natsConnection_Flush(life.hs.nc), NATS_OK);
+            long before = test_life_count(&life, "component.scale");
+            uint64_t until = test_now_ms() + 5000;
+            while (test_life_count(&life, "component.scale") == before &&
+                   test_now_ms() < until)
+                test_pause_ms(5);
+            kill9("worker dispatch.0");
+        }
+    }
+    all_deployed(90000);
+    check_no_extra_starts();
+    test_life_destroy(&life);
+}
+END_TEST
+
+/* Both killed at once right after the deploys, then each once more. */
+START_TEST(test_lifecycle_crash_kill9_both_while_converging)
+{
+    if (!start_or_skip())
+        return;
+    put_all();
+    for (int i = 0; i < NAPPS; i++) {
+        deploy_async(i);
+    }
+    ck_assert_int_eq(natsConnection_Flush(life.hs.nc), NATS_OK);
+    cJSON *a = test_life_wait_actions(&life, 0, 10, 5000);
+    ck_assert_ptr_nonnull(a);
+    cJSON_Delete(a);
+    long rec = worker_pid(life.rec_section);
+    long disp = worker_pid("worker dispatch.0");
+    ck_assert_int_gt(rec, 1);
+    ck_assert_int_gt(disp, 1);
+    kill((pid_t)disp, SIGKILL);
+    kill((pid_t)rec, SIGKILL);
+    ck_assert(wait_restarted(life.rec_section, rec) > 0);
+    ck_assert(wait_restarted("worker dispatch.0", disp) > 0);
+    kill9(life.rec_section);
+    kill9("worker dispatch.0");
+    all_deployed(90000);
+    check_no_extra_starts();
+    test_life_destroy(&life);
+}
+END_TEST
+
+/*
+ * dispatch killed while a restarted reconciler is still discovering the
+ * hosts (its ping gathers for half a second): the reconciler discovers
+ * again with the new dispatch, then converges.
+ */
+START_TEST(test_lifecycle_crash_kill9_dispatch_during_discovery)
+{
+    if (!start_or_skip())
+        return;
+    put_all();
+    for (int i = 0; i < NAPPS; i++) {
+        deploy_async(i);
+    }
+    ck_assert_int_eq(natsConnection_Flush(life.hs.nc), NATS_OK);
+    cJSON *a = test_life_wait_actions(&life, 0, 5, 5000);
+    ck_assert_ptr_nonnull(a);
+    cJSON_Delete(a);
+    for (int round = 0; round < 2; round++) {
+        long rec = worker_pid(life.rec_section);
+        ck_assert_int_gt(rec, 1);
+        kill((pid_t)rec, SIGKILL);
+        ck_assert(wait_restarted(life.rec_section, rec) > 0);
+        kill9("worker dispatch.0");
+    }
+    all_deployed(90000);
+    check_no_extra_starts();
+    char *d = test_wadm_dump(&life.wadm);
+    ck_assert_ptr_nonnull(d);
+    char engine[32];
+    ck_assert_ptr_nonnull(test_dump_get(d, life.rec_section, "engine", engine,
+                                        sizeof(engine)));
+    ck_assert_str_eq(engine, "ready");
+    free(d);
+    test_life_destroy(&life);
+}
+END_TEST
+
+#define ADD(n, secs) test_life_add(s, #n, test_lifecycle_##n, secs)
+
+Suite *
+lifecycle_crash_suite(void)
+{
+    Suite *s = suite_create("lifecycle_crash");
+    ADD(crash_kill9_during_deploys, 120);
+    ADD(crash_kill9_both_while_converging, 120);
+    ADD(crash_kill9_dispatch_during_discovery, 120);
+    return s;
+}
