@@ -410,8 +410,13 @@ rec_life_dispatch_up(rec_t *r)
         return;
     r->is_discovering = true;
     rec_engine_discover(&r->engine, clk_now_ms());
-    ev_timer_init(&rec_discover_timer, rec_on_discover_timer,
-                  REC_DISCOVER_GIVE_UP_S, 0.);
+    /*
+     * Dispatch may have died during an earlier discovery whose give-up
+     * timer still runs: re-initialising an active watcher corrupts
+     * libev's timer heap, so stop it first.
+     */
+    ev_timer_stop(wk_loop(r->w), &rec_discover_timer);
+    ev_timer_set(&rec_discover_timer, REC_DISCOVER_GIVE_UP_S, 0.);
     rec_discover_timer.data = r;
     ev_timer_start(wk_loop(r->w), &rec_discover_timer);
 }
