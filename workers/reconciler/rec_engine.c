@@ -90,6 +90,7 @@ rec_engine_destroy(rec_engine_t *e)
         rec_pending_free(m->val);
     map_destroy(&e->pending_ids, NULL);
     map_destroy(&e->undeployed, NULL);
+    rec_scalers_free(e->retired, e->nretired);
     rec_lcache_destroy(&e->cache);
     rec_state_destroy(&e->state);
     free(e->lattice);
@@ -458,6 +459,47 @@ rec_wrap_event(rec_scaler_t *s, const rec_event_t *ev, uint64_t now_ms)
     return rec_scaler_wants(s, ev);
 }
 
+/* ---- scalers retired before the inventory was known ---- */
+
+/* Keeps s (taken) for cleanup at the first pass with a known inventory. */
+static void
+rec_engine_retire(rec_engine_t *e, rec_scaler_t *s_take)
+{
+    e->retired = xrealloc(e->retired, (e->nretired + 1) * sizeof(*e->retired));
+    e->retired[e->nretired++] = s_take;
+}
+
+/*
+ * Sends the cleanup of every retired scaler, in the order they retired,
+ * except those whose application has a scaler of the same id again (it
+ * was deployed back meanwhile). Called after the applications' own
+ * commands of a pass, as 13.1 orders them.
+ */
+static void
+rec_engine_cleanup_retired(rec_engine_t *e, uint64_t now_ms)
+{
+    if (e->nretired == 0)
+        return;
+    rec_cmds_t cleanup = {NULL, 0};
+    rec_view_t view = rec_engine_view(e, now_ms);
+    for (size_t i = 0; i < e->nretired; i++) {
+        rec_scaler_t *s = e->retired[i];
+        rec_app_t *a = map_get(&e->apps, s->app);
+        bool is_back = false;
+        for (size_t k = 0; a && k < a->nscalers && !is_back; k++)
+            is_back = a->scalers[k] && strcmp(a->scalers[k]->id, s->id) == 0;
+        if (!is_back)
+            rec_scaler_cleanup(s, &view, &cleanup);
+    }
+    log_msg(LL_INFO, "lattice %s: %zu cleanup command(s) of %zu scaler(s) "
+            "replaced or undeployed during start-up", e->lattice, cleanup.n,
+            e->nretired);
+    rec_scalers_free(e->retired, e->nretired);
+    e->retired = NULL;
+    e->nretired = 0;
+    rec_engine_send_cmds(e, &cleanup, now_ms);
+}
+
 /* ---- passes ------------------------------------------------------------- */
 
 static void
@@ -585,6 +627,7 @@ rec_engine_pass(rec_engine_t *e, uint64_t now_ms)
         rec_app_pass(e, m->val, is_all, now_ms, &cmds, &fetch);
         rec_engine_send_cmds(e, &cmds, now_ms);
     }
+    rec_engine_cleanup_retired(e, now_ms);
     rec_engine_fetch(e, &fetch, now_ms);
 }
 
@@ -618,15 +661,24 @@ rec_engine_deploy(rec_engine_t *e, const char *name, const cJSON *manifest,
     map_del(&e->undeployed, name);
     rec_scaler_t **fresh = NULL;
     size_t nfresh = rec_scalers_build(m, &fresh);
-    /* old scalers whose id is gone are cleaned up after the new ones act */
+    /*
+     * Old scalers whose id is gone are cleaned up after the new ones act;
+     * before the inventory is known, at the first pass after it is.
+     */
     rec_cmds_t cleanup = {NULL, 0};
     rec_view_t view = rec_engine_view(e, now_ms);
     for (size_t i = 0; i < a->nscalers; i++) {
         bool is_kept = false;
         for (size_t k = 0; k < nfresh && !is_kept; k++)
             is_kept = strcmp(fresh[k]->id, a->scalers[i]->id) == 0;
-        if (!is_kept)
+        if (is_kept)
+            continue;
+        if (e->is_ready) {
             rec_scaler_cleanup(a->scalers[i], &view, &cleanup);
+        } else {
+            rec_engine_retire(e, a->scalers[i]);
+            a->scalers[i] = NULL;
+        }
     }
     rec_scalers_free(a->scalers, a->nscalers);
     a->scalers = fresh;
@@ -637,10 +689,8 @@ rec_engine_deploy(rec_engine_t *e, const char *name, const cJSON *manifest,
     a->version = xstrdup(mf_version(m) ? mf_version(m) : "");
     log_msg(LL_INFO, "application %s %s deployed: %zu scaler(s)", name,
             a->version, nfresh);
-    if (!e->is_ready) {
-        rec_cmds_destroy(&cleanup);
+    if (!e->is_ready)
         return 0; /* it acts once the lattice's inventory is known */
-    }
     rec_cmds_t cmds = {NULL, 0};
     rec_strv_t fetch = {NULL, 0};
     rec_app_pass(e, a, true, now_ms, &cmds, &fetch);
@@ -654,7 +704,16 @@ void
 rec_engine_undeploy(rec_engine_t *e, const char *name, uint64_t now_ms)
 {
     rec_app_t *a = map_del(&e->apps, name);
-    if (a != NULL) {
+    if (a != NULL && !e->is_ready) {
+        /* what it runs is not known yet: cleaned up once it is */
+        for (size_t i = 0; i < a->nscalers; i++) {
+            rec_engine_retire(e, a->scalers[i]);
+            a->scalers[i] = NULL;
+        }
+        log_msg(LL_INFO, "application %s undeployed: cleanup once the "
+                "hosts' inventory is known", name);
+        rec_app_free(a);
+    } else if (a != NULL) {
         rec_cmds_t cleanup = {NULL, 0};
         rec_view_t view = rec_engine_view(e, now_ms);
         for (size_t i = 0; i < a->nscalers; i++)

@@ -76,6 +76,9 @@ struct rec_engine {
     map_t pending;          /* key -> rec_pending_t (dedup) */
     map_t pending_ids;      /* id (decimal) -> rec_pending_t */
     map_t undeployed;       /* app -> tag: undeployed status (un)sent */
+    rec_scaler_t **retired; /* replaced or undeployed before the inventory
+                               was known: cleaned up at the next pass */
+    size_t nretired;
     bool is_ready;          /* initial inventory done: scalers may act */
     size_t inventory_left;  /* host.get replies awaited at start */
     bool is_pass_wanted;
