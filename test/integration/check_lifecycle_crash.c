@@ -376,6 +376,66 @@ START_TEST(test_lifecycle_crash_kill9_dispatch_during_discovery)
 }
 END_TEST
 
+#define UPGRADE_NEW                                                          \
+    "f750e91f0d47271e3a908bbdd0dd3886a465eaa11c9ba0128cead2e4ae791318"
+#define UPGRADE_DEMO(ver)                                                    \
+    "apiVersion: core.oam.dev/v1beta1\n"                                     \
+    "kind: Application\n"                                                    \
+    "metadata:\n"                                                            \
+    "  name: upgrade-demo\n"                                                 \
+    "  annotations: {}\n"                                                    \
+    "spec:\n"                                                                \
+    "  components:\n"                                                        \
+    "    - name: web\n"                                                      \
+    "      type: component\n"                                                \
+    "      properties:\n"                                                    \
+    "        image: ghcr.io/example/web:" ver "\n"                           \
+    "      traits:\n"                                                        \
+    "        - type: spreadscaler\n"                                         \
+    "          properties:\n"                                                \
+    "            instances: 2\n"
+
+/*
+ * An upgrade that reaches a reconciler still starting up (loading state,
+ * asking hosts for their inventory): the old version is cleaned up once
+ * the inventory is known, and the new one runs.
+ */
+START_TEST(test_lifecycle_crash_upgrade_during_restart)
+{
+    if (!start_or_skip())
+        return;
+    test_life_deploy_text(&life, UPGRADE_DEMO("1.0.0"));
+    cJSON *st = test_life_wait_status(&life, "upgrade-demo", "deployed",
+                                      NULL, 10000);
+    ck_assert_ptr_nonnull(st);
+    cJSON_Delete(st);
+    long rec = worker_pid(life.rec_section);
+    ck_assert_int_gt(rec, 1);
+    kill((pid_t)rec, SIGKILL);
+    ck_assert(wait_restarted(life.rec_section, rec) > 0);
+    test_life_deploy_text(&life, UPGRADE_DEMO("1.1.0"));
+    /* deployed with the new version's scaler (14.6) */
+    uint64_t deadline = test_now_ms() + 20000;
+    bool is_new = false;
+    while (!is_new && test_now_ms() < deadline) {
+        st = test_life_wait_status(&life, "upgrade-demo", "deployed", NULL,
+                                   20000);
+        ck_assert_ptr_nonnull(st);
+        const cJSON *sc = cJSON_GetArrayItem(
+            cJSON_GetObjectItem(st, "scalers"), 0);
+        is_new = strcmp(test_hs_str(sc, "id"), UPGRADE_NEW) == 0;
+        cJSON_Delete(st);
+        if (!is_new)
+            test_pause_ms(50);
+    }
+    ck_assert_msg(is_new, "the new version never deployed");
+    ck_assert(test_life_wait_instances(&life, "upgrade_demo-web", 2, 5000));
+    ck_assert_str_eq(test_life_image(&life, "upgrade_demo-web"),
+                     "ghcr.io/example/web:1.1.0");
+    test_life_destroy(&life);
+}
+END_TEST
+
 #define ADD(n, secs) test_life_add(s, #n, test_lifecycle_##n, secs)
 
 Suite *
@@ -385,5 +445,6 @@ lifecycle_crash_suite(void)
     ADD(crash_kill9_during_deploys, 120);
     ADD(crash_kill9_both_while_converging, 120);
     ADD(crash_kill9_dispatch_during_discovery, 120);
+    ADD(crash_upgrade_during_restart, 60);
     return s;
 }
