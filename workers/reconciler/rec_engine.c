@@ -67,6 +67,9 @@ rec_pending_free(rec_pending_t *p)
     free(p);
 }
 
+static rec_scaler_t *rec_engine_scaler(rec_engine_t *e, const char *app,
+                                       const char *id);
+
 void
 rec_engine_init(rec_engine_t *e, const char *lattice, const rec_engine_io_t *io)
 {
@@ -556,12 +559,56 @@ rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
     rec_app_publish(e, a, now_ms);
 }
 
+/*
+ * Removes from its scaler the expectation of command c, which may never
+ * have reached a host.
+ */
+static void
+rec_engine_unexpect(rec_engine_t *e, const rec_cmd_t *c)
+{
+    if (!rec_cmd_has_expectation(c))
+        return;
+    rec_scaler_t *s = rec_engine_scaler(e, c->app, c->scaler_id);
+    if (s == NULL)
+        return;
+    char *body = rec_cmd_body(c);
+    for (size_t i = 0; i < s->expected.n;) {
+        rec_cmd_t *x = s->expected.v[i];
+        char *xb = rec_cmd_body(x);
+        bool is_same = x->type == c->type && strcmp(xb, body) == 0;
+        free(xb);
+        if (!is_same) {
+            i++;
+            continue;
+        }
+        rec_cmd_free(x);
+        memmove(s->expected.v + i, s->expected.v + i + 1,
+                (s->expected.n - i - 1) * sizeof(*s->expected.v));
+        s->expected.n--;
+    }
+    free(body);
+}
+
 void
 rec_engine_requests_lost(rec_engine_t *e)
 {
     size_t n = map_count(&e->pending_ids);
-    for (map_entry_t *m = map_first(&e->pending_ids); m; m = m->next)
-        rec_pending_free(m->val);
+    /*
+     * Commands in flight may or may not have reached a host: their
+     * expectations go (else a scaler would wait out its window, 60 s for
+     * a provider, for a command never sent), and nothing acts until the
+     * hosts' inventory has been read again through the next dispatch.
+     */
+    for (map_entry_t *m = map_first(&e->pending_ids); m; m = m->next) {
+        rec_pending_t *p = m->val;
+        if (p->purpose == REC_PURPOSE_COMMAND && p->cmd)
+            rec_engine_unexpect(e, p->cmd);
+        rec_pending_free(p);
+    }
+    if (e->is_ready)
+        log_msg(LL_INFO, "lattice %s: dispatch lost; reading the hosts' "
+                "inventory again before acting", e->lattice);
+    e->is_ready = false;
     map_destroy(&e->pending_ids, NULL);
     map_destroy(&e->pending, NULL);
     map_init(&e->pending_ids);
@@ -809,8 +856,8 @@ rec_engine_event(rec_engine_t *e, int kind, const char *source,
     }
     rec_state_apply(&e->state, &ev, now_wall_us, chg);
     rec_engine_cache_event(e, &ev);
-    if (e->is_ready)
-        rec_engine_route(e, &ev, now_ms);
+    /* also before the inventory is known: expectations must be matched */
+    rec_engine_route(e, &ev, now_ms);
     rec_event_destroy(&ev);
     return 0;
 }
