@@ -436,6 +436,40 @@ START_TEST(test_lifecycle_crash_upgrade_during_restart)
 }
 END_TEST
 
+/*
+ * Commands written to a dispatch that dies before reading them: they
+ * were never sent, so nothing confirms them. The reconciler reads the
+ * hosts' inventory again and sends what is missing, instead of waiting
+ * out the expected-event windows (60 s for a provider).
+ */
+START_TEST(test_lifecycle_crash_dispatch_dies_with_unsent_commands)
+{
+    if (!start_or_skip())
+        return;
+    const char *path = test_fixture_path("manifests/simple.yaml");
+    if (path == NULL) {
+        test_skip("%s: fixtures absent", __func__);
+        test_life_destroy(&life);
+        return;
+    }
+    long disp = worker_pid("worker dispatch.0");
+    ck_assert_int_gt(disp, 1);
+    ck_assert_int_eq(kill((pid_t)disp, SIGSTOP), 0);
+    test_life_deploy_file(&life, path);
+    ck_assert_int_eq(kill((pid_t)disp, SIGKILL), 0);
+    ck_assert(wait_restarted("worker dispatch.0", disp) > 0);
+    cJSON *st = test_life_wait_status(&life, "hello-simple", "deployed", NULL,
+                                      15000);
+    ck_assert_ptr_nonnull(st);
+    cJSON_Delete(st);
+    ck_assert_int_eq(test_life_instances(&life, "http_hello_world", NULL), 4);
+    ck_assert_int_eq(test_life_providers(&life, "http_server", NULL), 1);
+    ck_assert_int_eq(test_life_count(&life, "component.scale:count>0"), 1);
+    ck_assert_int_eq(test_life_count(&life, "provider.start"), 1);
+    test_life_destroy(&life);
+}
+END_TEST
+
 #define ADD(n, secs) test_life_add(s, #n, test_lifecycle_##n, secs)
 
 Suite *
@@ -446,5 +480,6 @@ lifecycle_crash_suite(void)
     ADD(crash_kill9_both_while_converging, 120);
     ADD(crash_kill9_dispatch_during_discovery, 120);
     ADD(crash_upgrade_during_restart, 60);
+    ADD(crash_dispatch_dies_with_unsent_commands, 60);
     return s;
 }
