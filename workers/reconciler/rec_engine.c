@@ -362,8 +362,8 @@ static void
 rec_wrap_reconcile(rec_engine_t *e, rec_scaler_t *s, const rec_view_t *view,
                    rec_cmds_t *out, rec_strv_t *fetch)
 {
-    (void)e;
     uint64_t now = view->now_ms;
+    e->reconciles_total++;
     s->is_dirty = false;
     rec_cmds_t cmds = {NULL, 0};
     int t;
@@ -533,7 +533,7 @@ static void
 rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
              rec_cmds_t *out, rec_strv_t *fetch)
 {
-    rec_view_t view = rec_engine_view(e, now_ms);
+    bool is_any_dirty = false;
     for (size_t i = 0; i < a->nscalers; i++) {
         rec_scaler_t *s = a->scalers[i];
         if (s->expected.n > 0 && now_ms >= s->expect_until_ms)
@@ -544,6 +544,20 @@ rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
             s->retry_at_ms = 0;
             s->is_dirty = true;
         }
+        is_any_dirty |= s->is_dirty;
+    }
+    /*
+     * Nothing of this app changed since its last pass: its status cannot
+     * have changed either (the full pass recomputes it anyway). Skipping
+     * it keeps a pass proportional to what changed, not to the number of
+     * applications.
+     */
+    if (!is_all && !is_any_dirty && !a->is_status_dirty && a->last_status)
+        return;
+    a->is_status_dirty = false;
+    rec_view_t view = rec_engine_view(e, now_ms);
+    for (size_t i = 0; i < a->nscalers; i++) {
+        rec_scaler_t *s = a->scalers[i];
         if (s->is_dirty || is_all) {
             rec_wrap_reconcile(e, s, &view, out, fetch);
         } else {
@@ -551,6 +565,7 @@ rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
             int t;
             char *m = NULL;
             rec_scaler_inner(s, &view, NULL, &t, &m);
+            e->status_refreshes_total++;
             rec_scaler_set_status(s, t, m);
             if (t == REC_ST_DEPLOYED)
                 rec_scaler_retry_reset(s);
@@ -637,11 +652,36 @@ rec_engine_requests_lost(rec_engine_t *e)
     rec_engine_touch_all(e);
 }
 
+/*
+ * Marks the scalers that use configuration name (its content is known
+ * now): not every scaler, so that reading the configurations of 500
+ * applications costs 500 small passes, not 500 full ones.
+ */
+static void
+rec_engine_touch_config(rec_engine_t *e, const char *name)
+{
+    for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
+        rec_app_t *a = m->val;
+        for (size_t i = 0; i < a->nscalers; i++) {
+            rec_scaler_t *s = a->scalers[i];
+            for (size_t k = 0; k < s->ncfgs; k++) {
+                if (strcmp(s->cfgs[k].name, name) == 0) {
+                    s->is_dirty = true;
+                    a->is_status_dirty = true;
+                    break;
+                }
+            }
+        }
+    }
+    e->is_pass_wanted = true;
+}
+
 void
 rec_engine_touch_all(rec_engine_t *e)
 {
     for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
         rec_app_t *a = m->val;
+        a->is_status_dirty = true;
         for (size_t i = 0; i < a->nscalers; i++)
             a->scalers[i]->is_dirty = true;
     }
@@ -819,17 +859,71 @@ rec_engine_cache_event(rec_engine_t *e, const rec_event_t *ev)
     }
 }
 
+/*
+ * What scalers read of a host, per component or provider id it lists
+ * (count; reference and annotations), into items (id -> text, owned).
+ */
 static void
-rec_engine_route(rec_engine_t *e, const rec_event_t *ev, uint64_t now_ms)
+rec_host_items(const rec_host_t *h, map_t *items)
+{
+    map_init(items);
+    if (h == NULL)
+        return;
+    for (map_entry_t *m = map_first(&h->components); m; m = m->next)
+        map_put(items, m->key,
+                xasprintf("c %llu", (unsigned long long)*(uint64_t *)m->val));
+    for (map_entry_t *m = map_first(&h->providers); m; m = m->next) {
+        const rec_host_provider_t *p = m->val;
+        buf_t b;
+        buf_init(&b, 0);
+        buf_appendf(&b, "p %s", p->provider_ref ? p->provider_ref : "");
+        for (size_t i = 0; i < p->annotations.n; i++)
+            buf_appendf(&b, " %s=%s", p->annotations.items[i].key,
+                        p->annotations.items[i].val);
+        free(map_put(items, m->key, xstrdup(buf_str(&b))));
+        buf_destroy(&b);
+    }
+}
+
+/* Ids whose entry differs between two rec_host_items() maps, into out. */
+static void
+rec_host_items_diff(const map_t *a, const map_t *b, map_t *out)
+{
+    for (map_entry_t *m = map_first(a); m; m = m->next) {
+        const char *v = map_get(b, m->key);
+        if (v == NULL || strcmp(v, m->val) != 0)
+            map_put(out, m->key, NULL);
+    }
+    for (map_entry_t *m = map_first(b); m; m = m->next)
+        if (map_get(a, m->key) == NULL)
+            map_put(out, m->key, NULL);
+}
+
+/*
+ * Offers ev to the scalers it may concern (scalers.md 12.1): those of the
+ * hinted application, or all; when only is not NULL, only scalers of the
+ * component or provider ids it holds.
+ */
+static void
+rec_engine_route(rec_engine_t *e, const rec_event_t *ev, uint64_t now_ms,
+                 const map_t *only)
 {
     const char *hint = rec_event_app_hint(ev);
     for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
         rec_app_t *a = m->val;
         if (hint && strcmp(hint, a->name) != 0)
             continue;
-        for (size_t i = 0; i < a->nscalers; i++)
-            if (rec_wrap_event(a->scalers[i], ev, now_ms))
-                a->scalers[i]->is_dirty = true;
+        for (size_t i = 0; i < a->nscalers; i++) {
+            rec_scaler_t *s = a->scalers[i];
+            if (only && (s->comp_id == NULL || !map_find(only, s->comp_id)))
+                continue;
+            size_t expected = s->expected.n;
+            if (rec_wrap_event(s, ev, now_ms))
+                s->is_dirty = true;
+            /* a met expectation changes the status, not the commands */
+            if (s->is_dirty || s->expected.n != expected)
+                a->is_status_dirty = true;
+        }
     }
     e->is_pass_wanted = true;
 }
@@ -854,10 +948,39 @@ rec_engine_event(rec_engine_t *e, int kind, const char *source,
         rec_event_destroy(&ev);
         return ERR_PROTO;
     }
+    /*
+     * A heartbeat from a known host whose labels did not change reaches
+     * only the scalers of what changed in its inventory. Upstream runs
+     * every scaler whose spreads match on every heartbeat; wadm-c's full
+     * pass does that every 30 s, and with 200 hosts heartbeats would
+     * otherwise reconcile every application several times a second.
+     */
+    const rec_host_t *hb = kind == CE_KIND_HOST_HEARTBEAT
+                               ? rec_state_host(&e->state, ev.host_id)
+                               : NULL;
+    rec_smap_t labels;
+    map_t before, after, changed;
+    rec_smap_init(&labels);
+    map_init(&changed);
+    if (hb) {
+        rec_smap_copy(&labels, &hb->labels);
+        rec_host_items(hb, &before);
+    }
     rec_state_apply(&e->state, &ev, now_wall_us, chg);
     rec_engine_cache_event(e, &ev);
+    bool is_narrow = false;
+    if (hb) {
+        hb = rec_state_host(&e->state, ev.host_id);
+        rec_host_items(hb, &after);
+        is_narrow = hb && rec_smap_equal(&labels, &hb->labels);
+        rec_host_items_diff(&before, &after, &changed);
+        map_destroy(&before, free);
+        map_destroy(&after, free);
+    }
     /* also before the inventory is known: expectations must be matched */
-    rec_engine_route(e, &ev, now_ms);
+    rec_engine_route(e, &ev, now_ms, is_narrow ? &changed : NULL);
+    map_destroy(&changed, NULL);
+    rec_smap_destroy(&labels);
     rec_event_destroy(&ev);
     return 0;
 }
@@ -974,6 +1097,9 @@ rec_engine_cmd_result(rec_engine_t *e, rec_pending_t *p,
         }
     } else {
         e->commands_failed_total++;
+        rec_app_t *fa = map_get(&e->apps, c->app);
+        if (fa)
+            fa->is_status_dirty = true; /* its retry note changes */
         if (s) {
             s->cmd_failures++;
             s->retry_at_ms = now_ms + rec_retry_delay(s->cmd_failures);
@@ -1115,7 +1241,7 @@ rec_engine_result(rec_engine_t *e, const proto_result_t *res, uint64_t now_ms)
         }
         cJSON_Delete(resp);
         free(message);
-        rec_engine_touch_all(e);
+        rec_engine_touch_config(e, p->name);
         break;
     }
     default:
@@ -1221,6 +1347,10 @@ rec_engine_status_lines(rec_engine_t *e, proto_kv_t *lines)
                   (unsigned long long)e->commands_suppressed_total);
     proto_kv_addf(lines, "passes_total", "%llu",
                   (unsigned long long)e->passes_total);
+    proto_kv_addf(lines, "reconciles_total", "%llu",
+                  (unsigned long long)e->reconciles_total);
+    proto_kv_addf(lines, "status_refreshes_total", "%llu",
+                  (unsigned long long)e->status_refreshes_total);
     proto_kv_addf(lines, "statuses_total", "%llu",
                   (unsigned long long)e->statuses_total);
     proto_kv_addf(lines, "events_total", "%llu",

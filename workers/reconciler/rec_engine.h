@@ -46,6 +46,7 @@ typedef struct rec_app {
     rec_scaler_t **scalers;
     size_t nscalers;
     char *last_status;      /* last document handed to io.status */
+    bool is_status_dirty;   /* something changed: recompute its status */
 } rec_app_t;
 
 /* A request in flight. */
@@ -90,6 +91,8 @@ struct rec_engine {
     uint64_t commands_failed_total;
     uint64_t commands_suppressed_total; /* identical one in flight */
     uint64_t passes_total;
+    uint64_t reconciles_total;       /* scaler reconciles (wrapper) */
+    uint64_t status_refreshes_total; /* status-only recomputations */
     uint64_t statuses_total;
     uint64_t events_total;
     uint64_t events_undecodable_total;
