@@ -1093,7 +1093,21 @@ rec_engine_cmd_result(rec_engine_t *e, rec_pending_t *p,
             if (s->expected.n > 0 &&
                 s->expect_until_ms < now_ms + s->window_ms)
                 s->expect_until_ms = now_ms + s->window_ms;
-            s->is_dirty = true;
+            /*
+             * Configs and links are known from the results (the cache was
+             * just updated): the scaler they gate can go on. Scales,
+             * starts and stops show in the state only through their
+             * events, which reconcile the scaler; reconciling at the
+             * result (which may come before the events of earlier
+             * commands) would read a state that lags behind and repeat a
+             * stop or a start.
+             */
+            rec_app_t *oa = map_get(&e->apps, c->app);
+            if (oa)
+                oa->is_status_dirty = true;
+            if (c->type != REC_CMD_SCALE && c->type != REC_CMD_START &&
+                c->type != REC_CMD_STOP)
+                s->is_dirty = true;
         }
     } else {
         e->commands_failed_total++;
