@@ -86,50 +86,6 @@ on_echo(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
     natsMsg_Destroy(msg);
 }
 
-static char *
-app_yaml(const char *name, int instances, bool with_provider)
-{
-    char *text = NULL;
-    int n = asprintf(&text,
-                     "apiVersion: core.oam.dev/v1beta1\n"
-                     "kind: Application\n"
-                     "metadata:\n"
-                     "  name: %s\n"
-                     "  annotations: {}\n"
-                     "spec:\n"
-                     "  components:\n"
-                     "    - name: web\n"
-                     "      type: component\n"
-                     "      properties:\n"
-                     "        image: ghcr.io/example/web:1.0.0\n"
-                     "      traits:\n"
-                     "        - type: spreadscaler\n"
-                     "          properties:\n"
-                     "            instances: %d\n"
-                     "%s",
-                     name, instances,
-                     with_provider
-                         ? "    - name: kv\n"
-                           "      type: capability\n"
-                           "      properties:\n"
-                           "        image: ghcr.io/example/kv:1.0.0\n"
-                           "      traits:\n"
-                           "        - type: link\n"
-                           "          properties:\n"
-                           "            target:\n"
-                           "              name: web\n"
-                           "            namespace: wasi\n"
-                           "            package: keyvalue\n"
-                           "            interfaces: [store]\n"
-                           "            source:\n"
-                           "              config:\n"
-                           "                - name: conf\n"
-                           "                  properties:\n"
-                           "                    bucket: b\n"
-                         : "");
-    return n < 0 ? NULL : text;
-}
-
 /* model.put; returns the version (static) or NULL. */
 static const char *
 put(test_life_t *t, const char *yaml)
@@ -144,6 +100,31 @@ put(test_life_t *t, const char *yaml)
     }
     cJSON_Delete(r);
     return out;
+}
+
+/*
+ * Puts n apps <prefix>-<i> (test_life_app_yaml with instances and
+ * bucket), keeping their versions. Returns 0, or 1 after saying which
+ * put failed (a bench reports, it does not assert).
+ */
+static int
+put_apps(test_life_t *t, const char *prefix, int n, unsigned instances,
+         const char *bucket, char (*versions)[64])
+{
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "%s-%d", prefix, i);
+        char *y = test_life_app_yaml(name, "ghcr.io/example/web:1.0.0",
+                                     instances, bucket);
+        const char *v = put(t, y);
+        free(y);
+        if (v == NULL) {
+            fprintf(stderr, "bench_deploy: put of %s failed\n", name);
+            return 1;
+        }
+        snprintf(versions[i], 64, "%s", v);
+    }
+    return 0;
 }
 
 static void
@@ -186,19 +167,9 @@ bench_latency(void)
         rtt[i] = (int64_t)(now_us() - t0);
         natsMsg_Destroy(m);
     }
-    char versions[LAT_APPS][64];
-    for (int i = 0; i < LAT_APPS; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "lat-%d", i);
-        char *y = app_yaml(name, 1, false);
-        const char *v = put(&t, y);
-        free(y);
-        if (v == NULL) {
-            fprintf(stderr, "bench_deploy: put of %s failed\n", name);
-            return 1;
-        }
-        snprintf(versions[i], sizeof(versions[i]), "%s", v);
-    }
+    static char versions[LAT_APPS][64];
+    if (put_apps(&t, "lat", LAT_APPS, 1, NULL, versions) != 0)
+        return 1;
     static int64_t rep_to_cmd[LAT_APPS], req_to_cmd[LAT_APPS],
         req_to_rep[LAT_APPS];
     size_t n = 0, before_reply = 0;
@@ -305,7 +276,8 @@ tree_rss_kb(long root)
         unsigned long ut = 0, stt = 0;
         char comm[64] = "";
         if (rp == NULL ||
-            sscanf(rp + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+            sscanf(rp + 2,
+                   "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
                    &ppid, &ut, &stt) != 3 ||
             ppid != root)
             continue;
@@ -388,18 +360,8 @@ bench_scale(void)
     }
     static char versions[BIG_APPS][64];
     uint64_t t0 = now_us();
-    for (int i = 0; i < BIG_APPS; i++) {
-        char name[32];
-        snprintf(name, sizeof(name), "big-%d", i);
-        char *y = app_yaml(name, 3, true);
-        const char *v = put(&t, y);
-        free(y);
-        if (v == NULL) {
-            fprintf(stderr, "bench_deploy: put of %s failed\n", name);
-            return 1;
-        }
-        snprintf(versions[i], sizeof(versions[i]), "%s", v);
-    }
+    if (put_apps(&t, "big", BIG_APPS, 3, "b", versions) != 0)
+        return 1;
     uint64_t t_put = now_us();
     natsConnection *nc = NULL;
     natsSubscription *sub = NULL;

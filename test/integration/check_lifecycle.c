@@ -15,18 +15,12 @@
 #include "test/lib/test_life.h"
 #include "test/lib/test_util.h"
 
-#define LAT "default"
-#define HS_FAST "--heartbeat-ms", "1000", "--health-delay-ms", "200"
 #define B 2048
 
 #define LIFE_START(t, nhosts, ...)                                           \
-    do {                                                                     \
-        const char *args_[] = {HS_FAST, __VA_ARGS__};                        \
-        int rc_ = test_life_start((t), LAT, (nhosts), args_, NULL);          \
-        if (rc_ == 1)                                                        \
-            return;                                                          \
-        ck_assert_msg(rc_ == 0, "lattice did not start");                    \
-    } while (0)
+    TEST_LIFE_START(t, false, nhosts, NULL, __VA_ARGS__)
+#define LIFE_START_FX(t, nhosts, ...)                                        \
+    TEST_LIFE_START(t, true, nhosts, NULL, __VA_ARGS__)
 
 static test_life_t life;
 
@@ -77,13 +71,8 @@ scaler_is(const cJSON *st, int i, const char *id, const char *kind,
 
 START_TEST(test_lifecycle_14_1_simple_end_to_end)
 {
-    LIFE_START(&life, 1, NULL);
+    LIFE_START_FX(&life, 1, NULL);
     const char *path = test_fixture_path("manifests/simple.yaml");
-    if (path == NULL) {
-        test_skip("%s: fixtures absent", __func__);
-        test_life_destroy(&life);
-        return;
-    }
     char b[4][B], s[4][256];
     long seq = test_life_last_seq(&life);
     test_life_status_mark(&life);
@@ -162,18 +151,8 @@ END_TEST
 /* ---- 14.2 weighted spreads ---------------------------------------------- */
 
 #define SPREAD_DEMO                                                          \
-    "apiVersion: core.oam.dev/v1beta1\n"                                     \
-    "kind: Application\n"                                                    \
-    "metadata:\n"                                                            \
-    "  name: spread-demo\n"                                                  \
-    "  annotations: {}\n"                                                    \
-    "spec:\n"                                                                \
-    "  components:\n"                                                        \
-    "    - name: echo\n"                                                     \
-    "      type: component\n"                                                \
-    "      properties:\n"                                                    \
-    "        image: ghcr.io/example/echo:0.3.4\n"                            \
-    "      traits:\n"                                                        \
+    TEST_LIFE_MF_HEAD("spread-demo")                                         \
+    TEST_LIFE_MF_COMPONENT("echo", "ghcr.io/example/echo:0.3.4")             \
     "        - type: spreadscaler\n"                                         \
     "          properties:\n"                                                \
     "            instances: 103\n"                                           \
@@ -264,18 +243,9 @@ START_TEST(test_lifecycle_14_3_scale_down_across_hosts)
     long seq = test_life_last_seq(&life);
     test_life_status_mark(&life);
     test_life_deploy_text(&life,
-                          "apiVersion: core.oam.dev/v1beta1\n"
-                          "kind: Application\n"
-                          "metadata:\n"
-                          "  name: scale-demo\n"
-                          "  annotations: {}\n"
-                          "spec:\n"
-                          "  components:\n"
-                          "    - name: web\n"
-                          "      type: component\n"
-                          "      properties:\n"
-                          "        image: ghcr.io/example/web:1.0.0\n"
-                          "      traits:\n"
+                          TEST_LIFE_MF_HEAD("scale-demo")
+                          TEST_LIFE_MF_COMPONENT(
+                              "web", "ghcr.io/example/web:1.0.0")
                           "        - type: spreadscaler\n"
                           "          properties:\n"
                           "            instances: 9\n");
@@ -328,13 +298,7 @@ END_TEST
     "\"wasmcloud.dev/managed-by\":\"wadm\",\"wasmcloud.dev/scaler\":\""      \
     PROV_SC "\",\"wasmcloud.dev/spread_name\":\"ComplexOne\"}"
 #define PROV_DEMO(instances, spreads)                                        \
-    "apiVersion: core.oam.dev/v1beta1\n"                                     \
-    "kind: Application\n"                                                    \
-    "metadata:\n"                                                            \
-    "  name: prov-demo\n"                                                    \
-    "  annotations: {}\n"                                                    \
-    "spec:\n"                                                                \
-    "  components:\n"                                                        \
+    TEST_LIFE_MF_HEAD("prov-demo")                                           \
     "    - name: kv\n"                                                       \
     "      type: capability\n"                                               \
     "      properties:\n"                                                    \
@@ -461,18 +425,9 @@ START_TEST(test_lifecycle_14_5_daemon_ineligible_host)
     long seq = test_life_last_seq(&life);
     test_life_status_mark(&life);
     test_life_deploy_text(&life,
-                          "apiVersion: core.oam.dev/v1beta1\n"
-                          "kind: Application\n"
-                          "metadata:\n"
-                          "  name: daemon-demo\n"
-                          "  annotations: {}\n"
-                          "spec:\n"
-                          "  components:\n"
-                          "    - name: agent\n"
-                          "      type: component\n"
-                          "      properties:\n"
-                          "        image: ghcr.io/example/agent:1.0.0\n"
-                          "      traits:\n"
+                          TEST_LIFE_MF_HEAD("daemon-demo")
+                          TEST_LIFE_MF_COMPONENT(
+                              "agent", "ghcr.io/example/agent:1.0.0")
                           "        - type: daemonscaler\n"
                           "          properties:\n"
                           "            instances: 2\n"
@@ -510,26 +465,9 @@ END_TEST
 
 /* ---- 14.6 upgrade of a component image ---------------------------------- */
 
-#define UPGRADE_DEMO(ver)                                                    \
-    "apiVersion: core.oam.dev/v1beta1\n"                                     \
-    "kind: Application\n"                                                    \
-    "metadata:\n"                                                            \
-    "  name: upgrade-demo\n"                                                 \
-    "  annotations: {}\n"                                                    \
-    "spec:\n"                                                                \
-    "  components:\n"                                                        \
-    "    - name: web\n"                                                      \
-    "      type: component\n"                                                \
-    "      properties:\n"                                                    \
-    "        image: ghcr.io/example/web:" ver "\n"                           \
-    "      traits:\n"                                                        \
-    "        - type: spreadscaler\n"                                         \
-    "          properties:\n"                                                \
-    "            instances: 2\n"
-#define UPGRADE_OLD                                                          \
-    "ba8d6af3c7ec245f0975d7446c72e5e58e9e05e229e88eadb534953f3bd5b9f9"
-#define UPGRADE_NEW                                                          \
-    "f750e91f0d47271e3a908bbdd0dd3886a465eaa11c9ba0128cead2e4ae791318"
+#define UPGRADE_DEMO TEST_LIFE_UPGRADE_DEMO
+#define UPGRADE_OLD TEST_LIFE_UPGRADE_OLD
+#define UPGRADE_NEW TEST_LIFE_UPGRADE_NEW
 
 START_TEST(test_lifecycle_14_6_upgrade_component_image)
 {
@@ -591,14 +529,9 @@ END_TEST
 
 START_TEST(test_lifecycle_14_7_host_stopped_rebalances)
 {
-    LIFE_START(&life, 2, "--host", "region=us-brooks-east", "--host",
-               "region=us-brooks-east", NULL);
+    LIFE_START_FX(&life, 2, "--host", "region=us-brooks-east", "--host",
+                  "region=us-brooks-east", NULL);
     const char *path = test_fixture_path("manifests/host_stop.yaml");
-    if (path == NULL) {
-        test_skip("%s: fixtures absent", __func__);
-        test_life_destroy(&life);
-        return;
-    }
     long seq = test_life_last_seq(&life);
     test_life_deploy_file(&life, path);
     cJSON *st = status_is("host-stop", "deployed", NULL, 10000);
@@ -643,13 +576,8 @@ END_TEST
 
 START_TEST(test_lifecycle_14_8_provider_start_failure)
 {
-    LIFE_START(&life, 1, NULL);
+    LIFE_START_FX(&life, 1, NULL);
     const char *path = test_fixture_path("manifests/simple.yaml");
-    if (path == NULL) {
-        test_skip("%s: fixtures absent", __func__);
-        test_life_destroy(&life);
-        return;
-    }
     cJSON *r = test_hs_admin(&life.hs, "fault",
                              "{\"kind\":\"provider_start\",\"error\":"
                              "\"failed to fetch provider: connection "
@@ -795,13 +723,8 @@ END_TEST
 
 START_TEST(test_lifecycle_14_10_shared_provider)
 {
-    LIFE_START(&life, 1, NULL);
+    LIFE_START_FX(&life, 1, NULL);
     const char *p1 = test_fixture_path("manifests/shared/shared_http.yaml");
-    if (p1 == NULL) {
-        test_skip("%s: fixtures absent", __func__);
-        test_life_destroy(&life);
-        return;
-    }
     test_life_deploy_file(&life, p1);
     cJSON *st = status_is("shared-http", "deployed", NULL, 10000);
     scaler_is(st, 0,
@@ -904,18 +827,9 @@ START_TEST(test_lifecycle_14_11_overlapping_spreads)
                "region=us-west-2,cloud=real", NULL);
     long seq = test_life_last_seq(&life);
     test_life_deploy_text(&life,
-                          "apiVersion: core.oam.dev/v1beta1\n"
-                          "kind: Application\n"
-                          "metadata:\n"
-                          "  name: overlap\n"
-                          "  annotations: {}\n"
-                          "spec:\n"
-                          "  components:\n"
-                          "    - name: web\n"
-                          "      type: component\n"
-                          "      properties:\n"
-                          "        image: ghcr.io/example/web:1.0.0\n"
-                          "      traits:\n"
+                          TEST_LIFE_MF_HEAD("overlap")
+                          TEST_LIFE_MF_COMPONENT(
+                              "web", "ghcr.io/example/web:1.0.0")
                           "        - type: spreadscaler\n"
                           "          properties:\n"
                           "            instances: 12\n"

@@ -15,7 +15,6 @@
 #include "test/lib/test_life.h"
 #include "test/lib/test_util.h"
 
-#define LAT "default"
 #define NAPPS 20
 #define INSTANCES 3
 
@@ -24,43 +23,11 @@ static test_life_t life;
 static char *
 app_manifest(int i)
 {
-    char *text = NULL;
-    if (asprintf(&text,
-                 "apiVersion: core.oam.dev/v1beta1\n"
-                 "kind: Application\n"
-                 "metadata:\n"
-                 "  name: crash-%02d\n"
-                 "  annotations: {}\n"
-                 "spec:\n"
-                 "  components:\n"
-                 "    - name: web\n"
-                 "      type: component\n"
-                 "      properties:\n"
-                 "        image: ghcr.io/example/web:1.%d.0\n"
-                 "      traits:\n"
-                 "        - type: spreadscaler\n"
-                 "          properties:\n"
-                 "            instances: %d\n"
-                 "    - name: kv\n"
-                 "      type: capability\n"
-                 "      properties:\n"
-                 "        image: ghcr.io/example/kv:1.0.0\n"
-                 "      traits:\n"
-                 "        - type: link\n"
-                 "          properties:\n"
-                 "            target:\n"
-                 "              name: web\n"
-                 "            namespace: wasi\n"
-                 "            package: keyvalue\n"
-                 "            interfaces: [store]\n"
-                 "            source:\n"
-                 "              config:\n"
-                 "                - name: conf\n"
-                 "                  properties:\n"
-                 "                    bucket: b%02d\n",
-                 i, i, INSTANCES, i) < 0)
-        return NULL;
-    return text;
+    char name[32], image[64], bucket[16];
+    snprintf(name, sizeof(name), "crash-%02d", i);
+    snprintf(image, sizeof(image), "ghcr.io/example/web:1.%d.0", i);
+    snprintf(bucket, sizeof(bucket), "b%02d", i);
+    return test_life_app_yaml(name, image, INSTANCES, bucket);
 }
 
 static long
@@ -121,7 +88,7 @@ deploy_async(int i)
     char reply[64];
     char body[256];
     snprintf(subject, sizeof(subject), "wadm.api.%s.model.deploy.crash-%02d",
-             LAT, i);
+             "default", i);
     snprintf(reply, sizeof(reply), "crash.reply.%d", i);
     snprintf(body, sizeof(body), "{\"version\":\"%s\"}", versions[i]);
     if (replies == NULL) {
@@ -252,17 +219,8 @@ check_no_extra_starts(void)
     ck_assert_int_eq(nstarts, NAPPS);
 }
 
-static bool
-start_or_skip(void)
-{
-    const char *hs[] = {"--heartbeat-ms", "1000", "--health-delay-ms", "300",
-                        "--hosts", "4", NULL};
-    int rc = test_life_start(&life, LAT, 4, hs, NULL);
-    if (rc == 1)
-        return false;
-    ck_assert_msg(rc == 0, "lattice did not start");
-    return true;
-}
+#define CRASH_START(t)                                                       \
+    TEST_LIFE_START((t), false, 4, NULL, "--hosts", "4", NULL)
 
 /* Puts every app, keeping the versions the puts gave. */
 static void
@@ -270,21 +228,31 @@ put_all(void)
 {
     for (int i = 0; i < NAPPS; i++) {
         char *text = app_manifest(i);
-        cJSON *r = test_life_api(&life, "put", NULL, text);
+        snprintf(versions[i], 64, "%s", test_life_put(&life, text));
         free(text);
-        ck_assert_ptr_nonnull(r);
-        const cJSON *v = cJSON_GetObjectItem(r, "current_version");
-        ck_assert(cJSON_IsString(v));
-        snprintf(versions[i], 64, "%s", v->valuestring);
-        cJSON_Delete(r);
     }
+}
+
+/*
+ * Puts and deploys every app without waiting, and waits until commands
+ * reached the hosts.
+ */
+static void
+deploy_all(int commands)
+{
+    put_all();
+    for (int i = 0; i < NAPPS; i++)
+        deploy_async(i);
+    ck_assert_int_eq(natsConnection_Flush(life.hs.nc), NATS_OK);
+    cJSON *a = test_life_wait_actions(&life, 0, commands, 5000);
+    ck_assert_ptr_nonnull(a);
+    cJSON_Delete(a);
 }
 
 /* kill -9 of rec.default, then of dispatch, while 20 deploys go on. */
 START_TEST(test_lifecycle_crash_kill9_during_deploys)
 {
-    if (!start_or_skip())
-        return;
+    CRASH_START(&life);
     put_all();
     for (int i = 0; i < NAPPS; i++) {
         deploy_async(i);
@@ -315,16 +283,8 @@ END_TEST
 /* Both killed at once right after the deploys, then each once more. */
 START_TEST(test_lifecycle_crash_kill9_both_while_converging)
 {
-    if (!start_or_skip())
-        return;
-    put_all();
-    for (int i = 0; i < NAPPS; i++) {
-        deploy_async(i);
-    }
-    ck_assert_int_eq(natsConnection_Flush(life.hs.nc), NATS_OK);
-    cJSON *a = test_life_wait_actions(&life, 0, 10, 5000);
-    ck_assert_ptr_nonnull(a);
-    cJSON_Delete(a);
+    CRASH_START(&life);
+    deploy_all(10);
     long rec = worker_pid(life.rec_section);
     long disp = worker_pid("worker dispatch.0");
     ck_assert_int_gt(rec, 1);
@@ -348,16 +308,8 @@ END_TEST
  */
 START_TEST(test_lifecycle_crash_kill9_dispatch_during_discovery)
 {
-    if (!start_or_skip())
-        return;
-    put_all();
-    for (int i = 0; i < NAPPS; i++) {
-        deploy_async(i);
-    }
-    ck_assert_int_eq(natsConnection_Flush(life.hs.nc), NATS_OK);
-    cJSON *a = test_life_wait_actions(&life, 0, 5, 5000);
-    ck_assert_ptr_nonnull(a);
-    cJSON_Delete(a);
+    CRASH_START(&life);
+    deploy_all(5);
     for (int round = 0; round < 2; round++) {
         long rec = worker_pid(life.rec_section);
         ck_assert_int_gt(rec, 1);
@@ -378,24 +330,8 @@ START_TEST(test_lifecycle_crash_kill9_dispatch_during_discovery)
 }
 END_TEST
 
-#define UPGRADE_NEW                                                          \
-    "f750e91f0d47271e3a908bbdd0dd3886a465eaa11c9ba0128cead2e4ae791318"
-#define UPGRADE_DEMO(ver)                                                    \
-    "apiVersion: core.oam.dev/v1beta1\n"                                     \
-    "kind: Application\n"                                                    \
-    "metadata:\n"                                                            \
-    "  name: upgrade-demo\n"                                                 \
-    "  annotations: {}\n"                                                    \
-    "spec:\n"                                                                \
-    "  components:\n"                                                        \
-    "    - name: web\n"                                                      \
-    "      type: component\n"                                                \
-    "      properties:\n"                                                    \
-    "        image: ghcr.io/example/web:" ver "\n"                           \
-    "      traits:\n"                                                        \
-    "        - type: spreadscaler\n"                                         \
-    "          properties:\n"                                                \
-    "            instances: 2\n"
+#define UPGRADE_NEW TEST_LIFE_UPGRADE_NEW
+#define UPGRADE_DEMO TEST_LIFE_UPGRADE_DEMO
 
 /*
  * An upgrade that reaches a reconciler still starting up (loading state,
@@ -404,8 +340,7 @@ END_TEST
  */
 START_TEST(test_lifecycle_crash_upgrade_during_restart)
 {
-    if (!start_or_skip())
-        return;
+    CRASH_START(&life);
     test_life_deploy_text(&life, UPGRADE_DEMO("1.0.0"));
     cJSON *st = test_life_wait_status(&life, "upgrade-demo", "deployed",
                                       NULL, 10000);
@@ -446,8 +381,7 @@ END_TEST
  */
 START_TEST(test_lifecycle_crash_dispatch_dies_with_unsent_commands)
 {
-    if (!start_or_skip())
-        return;
+    CRASH_START(&life);
     const char *path = test_fixture_path("manifests/simple.yaml");
     if (path == NULL) {
         test_skip("%s: fixtures absent", __func__);

@@ -15,7 +15,6 @@
 #include "test/lib/test_life.h"
 #include "test/lib/test_util.h"
 
-#define LAT "default"
 #define HELLO_REF "ghcr.io/wasmcloud/components/http-hello-world-rust:0.1.0"
 
 static test_life_t life;
@@ -24,20 +23,6 @@ static const char *
 H(int i)
 {
     return life.hs.ids[i - 1];
-}
-
-static bool
-start_or_skip(int nhosts, const char *const hs_args[], char *const extra[])
-{
-    if (test_fixtures_dir() == NULL) {
-        test_skip("lifecycle faults: fixtures absent");
-        return false;
-    }
-    int rc = test_life_start(&life, LAT, nhosts, hs_args, extra);
-    if (rc == 1)
-        return false;
-    ck_assert_msg(rc == 0, "lattice did not start");
-    return true;
 }
 
 static void
@@ -70,13 +55,10 @@ scaled_host(long seq)
  */
 START_TEST(test_lifecycle_host_dies_silently)
 {
-    const char *hs[] = {"--heartbeat-ms", "400", "--health-delay-ms", "200",
-                        "--host", "region=us-brooks-east", "--host",
-                        "region=us-brooks-east", "--host", "region=moon",
-                        NULL};
     char *extra[] = {"--cleanup-interval", "2", NULL};
-    if (!start_or_skip(3, hs, extra))
-        return;
+    TEST_LIFE_START(&life, true, 3, extra, "--heartbeat-ms", "400", "--host",
+                    "region=us-brooks-east", "--host",
+                    "region=us-brooks-east", "--host", "region=moon", NULL);
     long seq = test_life_last_seq(&life);
     test_life_deploy_file(&life,
                           test_fixture_path("manifests/host_stop.yaml"));
@@ -118,10 +100,7 @@ END_TEST
 /* component_scale_failed: failed with the host's text; then recovery. */
 START_TEST(test_lifecycle_component_start_failure)
 {
-    const char *hs[] = {"--heartbeat-ms", "1000", "--health-delay-ms", "200",
-                        NULL};
-    if (!start_or_skip(1, hs, NULL))
-        return;
+    TEST_LIFE_START(&life, true, 1, NULL, NULL);
     admin_ok("fault", "{\"kind\":\"component_scale\",\"error\":\"failed to "
                       "fetch component: manifest unknown\"}");
     test_life_deploy_file(&life, test_fixture_path("manifests/simple.yaml"));
@@ -157,10 +136,7 @@ END_TEST
  */
 START_TEST(test_lifecycle_refused_command_backs_off)
 {
-    const char *hs[] = {"--heartbeat-ms", "1000", "--health-delay-ms", "200",
-                        NULL};
-    if (!start_or_skip(1, hs, NULL))
-        return;
+    TEST_LIFE_START(&life, true, 1, NULL, NULL);
     cJSON *r = test_hs_request(
         &life.hs, "link.put",
         "{\"source_id\":\"http_server\",\"target\":\"someone_else\","
@@ -236,10 +212,7 @@ END_TEST
  */
 START_TEST(test_lifecycle_slow_host_times_out)
 {
-    const char *hs[] = {"--heartbeat-ms", "1000", "--health-delay-ms", "200",
-                        "--hosts", "2", NULL};
-    if (!start_or_skip(2, hs, NULL))
-        return;
+    TEST_LIFE_START(&life, true, 2, NULL, "--hosts", "2", NULL);
     /* both hosts slow: whichever is chosen, the first commands time out */
     admin_ok("slow", "{\"ms\":2500}");
     test_life_deploy_file(&life, test_fixture_path("manifests/simple.yaml"));
@@ -264,10 +237,8 @@ END_TEST
 /* Once deployed, heartbeats and passes publish no further status. */
 START_TEST(test_lifecycle_status_is_quiet_when_stable)
 {
-    const char *hs[] = {"--heartbeat-ms", "300", "--health-delay-ms", "100",
-                        NULL};
-    if (!start_or_skip(1, hs, NULL))
-        return;
+    TEST_LIFE_START(&life, true, 1, NULL, "--heartbeat-ms", "300",
+                    "--health-delay-ms", "100", NULL);
     test_life_deploy_file(&life, test_fixture_path("manifests/simple.yaml"));
     cJSON *st = test_life_wait_status(&life, "hello-simple", "deployed", NULL,
                                       10000);

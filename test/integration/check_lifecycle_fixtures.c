@@ -16,8 +16,6 @@
 #include "test/lib/test_life.h"
 #include "test/lib/test_util.h"
 
-#define LAT "default"
-#define HS_FAST "--heartbeat-ms", "1000", "--health-delay-ms", "200"
 /* two hosts per coast and one on the moon, as upstream's e2e lattice */
 #define HS_REGIONS                                                           \
     "--host", "region=us-brooks-east", "--host", "region=us-brooks-east",    \
@@ -25,17 +23,7 @@
         "--host", "region=moon"
 
 #define LIFE_START(t, nhosts, ...)                                           \
-    do {                                                                     \
-        if (test_fixtures_dir() == NULL) {                                   \
-            test_skip("%s: fixtures absent", __func__);                      \
-            return;                                                          \
-        }                                                                    \
-        const char *args_[] = {HS_FAST, __VA_ARGS__};                        \
-        int rc_ = test_life_start((t), LAT, (nhosts), args_, NULL);          \
-        if (rc_ == 1)                                                        \
-            return;                                                          \
-        ck_assert_msg(rc_ == 0, "lattice did not start");                    \
-    } while (0)
+    TEST_LIFE_START(t, true, nhosts, NULL, __VA_ARGS__)
 
 static test_life_t life;
 

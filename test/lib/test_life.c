@@ -134,8 +134,9 @@ test_life_field(const cJSON *o, const char *key)
 }
 
 const char *
-test_life_deploy_text(test_life_t *t, const char *text)
+test_life_put(test_life_t *t, const char *text)
 {
+    static char version[128];
     cJSON *put = test_life_api(t, "put", NULL, text);
     ck_assert_msg(put != NULL, "no reply to model.put");
     const char *res = test_life_field(put, "result");
@@ -144,10 +145,18 @@ test_life_deploy_text(test_life_t *t, const char *text)
                   "model.put: %s %s", res, test_life_field(put, "message"));
     snprintf(test_life_app, sizeof(test_life_app), "%s",
              test_life_field(put, "name"));
-    char body[512];
-    snprintf(body, sizeof(body), "{\"version\":\"%s\"}",
+    snprintf(version, sizeof(version), "%s",
              test_life_field(put, "current_version"));
     cJSON_Delete(put);
+    return version;
+}
+
+const char *
+test_life_deploy_text(test_life_t *t, const char *text)
+{
+    char body[512];
+    snprintf(body, sizeof(body), "{\"version\":\"%s\"}",
+             test_life_put(t, text));
     cJSON *dep = test_life_api(t, "deploy", test_life_app, body);
     ck_assert_msg(dep != NULL, "no reply to model.deploy");
     ck_assert_msg(strcmp(test_life_field(dep, "result"), "acknowledged") == 0,
@@ -340,8 +349,14 @@ test_life_inventory(test_life_t *t, cJSON **hosts)
     return r;
 }
 
-long
-test_life_instances(test_life_t *t, const char *id, const char *host)
+/*
+ * Sums over the inventory's entries of list ("components", "providers")
+ * with this id on host (NULL: every running host): max_instances when
+ * the entry has it, else 1.
+ */
+static long
+test_life_inv_count(test_life_t *t, const char *list, const char *id,
+                    const char *host)
 {
     cJSON *hosts;
     cJSON *r = test_life_inventory(t, &hosts);
@@ -352,12 +367,12 @@ test_life_instances(test_life_t *t, const char *id, const char *host)
         if (host && strcmp(test_life_field(h, "host_id"), host) != 0)
             continue;
         const cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(h, "components"))
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(h, list))
         {
             if (strcmp(test_life_field(c, "id"), id) != 0)
                 continue;
             const cJSON *mi = cJSON_GetObjectItem(c, "max_instances");
-            n += cJSON_IsNumber(mi) ? (long)mi->valuedouble : 0;
+            n += cJSON_IsNumber(mi) ? (long)mi->valuedouble : 1;
         }
     }
     cJSON_Delete(r);
@@ -365,23 +380,15 @@ test_life_instances(test_life_t *t, const char *id, const char *host)
 }
 
 long
+test_life_instances(test_life_t *t, const char *id, const char *host)
+{
+    return test_life_inv_count(t, "components", id, host);
+}
+
+long
 test_life_providers(test_life_t *t, const char *id, const char *host)
 {
-    cJSON *hosts;
-    cJSON *r = test_life_inventory(t, &hosts);
-    long n = 0;
-    const cJSON *h;
-    cJSON_ArrayForEach(h, hosts)
-    {
-        if (host && strcmp(test_life_field(h, "host_id"), host) != 0)
-            continue;
-        const cJSON *p;
-        cJSON_ArrayForEach(p, cJSON_GetObjectItem(h, "providers"))
-            if (strcmp(test_life_field(p, "id"), id) == 0)
-                n++;
-    }
-    cJSON_Delete(r);
-    return n;
+    return test_life_inv_count(t, "providers", id, host);
 }
 
 long
@@ -460,16 +467,20 @@ test_life_link(test_life_t *t, const char *source_id, const char *name)
     return found;
 }
 
-bool
-test_life_wait_instances(test_life_t *t, const char *id, long want,
-                         unsigned timeout_ms)
+/* Polls count(t, id, NULL) until it is want; what names the count. */
+static bool
+test_life_wait_count(test_life_t *t, long (*count)(test_life_t *,
+                                                    const char *,
+                                                    const char *),
+                     const char *what, const char *id, long want,
+                     unsigned timeout_ms)
 {
     uint64_t deadline =
         test_now_ms() + (uint64_t)timeout_ms * t->hs.slow_factor;
     long n = -1;
-    while ((n = test_life_instances(t, id, NULL)) != want) {
+    while ((n = count(t, id, NULL)) != want) {
         if (test_now_ms() >= deadline) {
-            fprintf(stderr, "%s: %ld instance(s), wanted %ld\n", id, n, want);
+            fprintf(stderr, "%s: %ld %s, wanted %ld\n", id, n, what, want);
             return false;
         }
         test_pause_ms(25);
@@ -478,20 +489,19 @@ test_life_wait_instances(test_life_t *t, const char *id, long want,
 }
 
 bool
+test_life_wait_instances(test_life_t *t, const char *id, long want,
+                         unsigned timeout_ms)
+{
+    return test_life_wait_count(t, test_life_instances, "instance(s)", id,
+                                want, timeout_ms);
+}
+
+bool
 test_life_wait_providers(test_life_t *t, const char *id, long want,
                          unsigned timeout_ms)
 {
-    uint64_t deadline =
-        test_now_ms() + (uint64_t)timeout_ms * t->hs.slow_factor;
-    long n = -1;
-    while ((n = test_life_providers(t, id, NULL)) != want) {
-        if (test_now_ms() >= deadline) {
-            fprintf(stderr, "%s: on %ld host(s), wanted %ld\n", id, n, want);
-            return false;
-        }
-        test_pause_ms(25);
-    }
-    return true;
+    return test_life_wait_count(t, test_life_providers, "host(s)", id, want,
+                                timeout_ms);
 }
 
 long
@@ -784,4 +794,46 @@ test_life_status_count(test_life_t *t, const char *app)
         if (strcmp(test_life_field(e, "app"), app) == 0)
             n++;
     return n;
+}
+
+char *
+test_life_app_yaml(const char *name, const char *image, unsigned instances,
+                   const char *bucket)
+{
+    char *provider = NULL;
+    if (bucket &&
+        asprintf(&provider,
+                 "    - name: kv\n"
+                 "      type: capability\n"
+                 "      properties:\n"
+                 "        image: ghcr.io/example/kv:1.0.0\n"
+                 "      traits:\n"
+                 "        - type: link\n"
+                 "          properties:\n"
+                 "            target:\n"
+                 "              name: web\n"
+                 "            namespace: wasi\n"
+                 "            package: keyvalue\n"
+                 "            interfaces: [store]\n"
+                 "            source:\n"
+                 "              config:\n"
+                 "                - name: conf\n"
+                 "                  properties:\n"
+                 "                    bucket: %s\n",
+                 bucket) < 0)
+        provider = NULL;
+    char *text = NULL;
+    if (asprintf(&text,
+                 TEST_LIFE_MF_HEAD("%s")
+                 TEST_LIFE_MF_COMPONENT("web", "%s")
+                 "        - type: spreadscaler\n"
+                 "          properties:\n"
+                 "            instances: %u\n"
+                 "%s",
+                 name, image, instances, provider ? provider : "") < 0)
+        text = NULL;
+    free(provider);
+    if (text == NULL)
+        abort(); /* out of memory; also used outside Check (bench) */
+    return text;
 }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "test/lib/test_hostsim.h"
+#include "test/lib/test_util.h"
 #include "test/lib/test_wadm.h"
 
 typedef struct test_life {
@@ -44,6 +45,74 @@ void test_life_destroy(test_life_t *t);
  */
 cJSON *test_life_api(test_life_t *t, const char *op, const char *name,
                      const char *body);
+
+/*
+ * In a test: starts lattice "default" with nhosts simulated hosts
+ * (heartbeats every second, health checks 200 ms after a start; the
+ * hostsim flags that follow, NULL terminated, may override them) and
+ * wadm with wadm_extra (may be NULL). Returns from the test when it is
+ * skipped, fails it when the lattice does not start. With needs_fixtures,
+ * skips visibly when the shared fixtures are absent.
+ */
+#define TEST_LIFE_START(t, needs_fixtures, nhosts, wadm_extra, ...)         \
+    do {                                                                     \
+        if ((needs_fixtures) && test_fixtures_dir() == NULL) {               \
+            test_skip("%s: fixtures absent", __func__);                      \
+            return;                                                          \
+        }                                                                    \
+        const char *args_[] = {"--heartbeat-ms", "1000",                     \
+                               "--health-delay-ms", "200", __VA_ARGS__};     \
+        int rc_ = test_life_start((t), "default", (nhosts), args_,          \
+                                  (wadm_extra));                             \
+        if (rc_ == 1)                                                        \
+            return;                                                          \
+        ck_assert_msg(rc_ == 0, "lattice did not start");                    \
+    } while (0)
+
+/* Manifest text: the head of an app named name, up to its components. */
+#define TEST_LIFE_MF_HEAD(name)                                              \
+    "apiVersion: core.oam.dev/v1beta1\n"                                     \
+    "kind: Application\n"                                                    \
+    "metadata:\n"                                                            \
+    "  name: " name "\n"                                                     \
+    "  annotations: {}\n"                                                    \
+    "spec:\n"                                                                \
+    "  components:\n"
+
+/* Manifest text: a component entry, up to its traits. */
+#define TEST_LIFE_MF_COMPONENT(cname, image)                                 \
+    "    - name: " cname "\n"                                                \
+    "      type: component\n"                                                \
+    "      properties:\n"                                                    \
+    "        image: " image "\n"                                             \
+    "      traits:\n"
+
+/* App upgrade-demo of scalers.md 14.6 at image ghcr.io/example/web:ver. */
+#define TEST_LIFE_UPGRADE_DEMO(ver)                                          \
+    TEST_LIFE_MF_HEAD("upgrade-demo")                                        \
+    TEST_LIFE_MF_COMPONENT("web", "ghcr.io/example/web:" ver)                \
+    "        - type: spreadscaler\n"                                         \
+    "          properties:\n"                                                \
+    "            instances: 2\n"
+/* Its scaler ids at 1.0.0 and 1.1.0. */
+#define TEST_LIFE_UPGRADE_OLD                                                \
+    "ba8d6af3c7ec245f0975d7446c72e5e58e9e05e229e88eadb534953f3bd5b9f9"
+#define TEST_LIFE_UPGRADE_NEW                                                \
+    "f750e91f0d47271e3a908bbdd0dd3886a465eaa11c9ba0128cead2e4ae791318"
+
+/*
+ * A manifest named name: component "web" (image, spreadscaler instances)
+ * and, when bucket is not NULL, a provider "kv" (one instance) linked to
+ * it with the inline source config conf = {bucket}. Caller frees.
+ */
+char *test_life_app_yaml(const char *name, const char *image,
+                         unsigned instances, const char *bucket);
+
+/*
+ * model.put of the manifest text; fails the test unless stored. Returns
+ * the version it got (static buffer, valid until the next call).
+ */
+const char *test_life_put(test_life_t *t, const char *text);
 
 /*
  * model.put of the manifest text, then model.deploy of the version the
