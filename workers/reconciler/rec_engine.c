@@ -14,23 +14,25 @@
  *   timer, not only at the next event.
  */
 #include "workers/reconciler/rec_engine.h"
+#include "workers/reconciler/rec_engine_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
-#include "common/clk.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/uid.h"
 #include "common/xalloc.h"
 
 #define REC_CMD_TIMEOUT_MS 2000
-#define REC_PING_GATHER_MS 500
 #define REC_RETRY_BASE_MS 1000
 #define REC_RETRY_MAX_MS (5 * 60 * 1000)
 #define REC_FULL_PASS_MS 30000
+
+/* Tags of e->undeployed entries. */
+static char rec_status_sent;
+static char rec_status_unsent;
 
 /* ---- apps ------------------------------------------------------------- */
 
@@ -48,7 +50,7 @@ rec_app_free(void *p)
     free(a);
 }
 
-static void
+void
 rec_pending_free(rec_pending_t *p)
 {
     if (p == NULL)
@@ -70,6 +72,7 @@ rec_engine_init(rec_engine_t *e, const char *lattice, const rec_engine_io_t *io)
     map_init(&e->apps);
     map_init(&e->pending);
     map_init(&e->pending_ids);
+    map_init(&e->undeployed);
 }
 
 void
@@ -80,6 +83,8 @@ rec_engine_destroy(rec_engine_t *e)
     for (map_entry_t *m = map_first(&e->pending_ids); m; m = m->next)
         rec_pending_free(m->val);
     map_destroy(&e->pending_ids, NULL);
+    map_destroy(&e->undeployed, NULL);
+    rec_scalers_free(e->retired, e->nretired);
     rec_lcache_destroy(&e->cache);
     rec_state_destroy(&e->state);
     free(e->lattice);
@@ -118,7 +123,11 @@ rec_engine_send(rec_engine_t *e, int purpose, const char *subject,
     return p;
 }
 
-static void
+/*
+ * Sends a query (empty body). Returns whether it is in flight: sent now,
+ * or an identical one sent earlier still awaits its answer.
+ */
+bool
 rec_engine_query(rec_engine_t *e, int purpose, const char *what,
                  const char *name, uint64_t gather_ms, uint64_t now_ms)
 {
@@ -129,7 +138,14 @@ rec_engine_query(rec_engine_t *e, int purpose, const char *what,
                                        now_ms);
     if (p && name)
         p->name = xstrdup(name);
+    bool is_in_flight = p != NULL;
+    if (p == NULL) {
+        char *key = xasprintf("%s\n", subject);
+        is_in_flight = map_get(&e->pending, key) != NULL;
+        free(key);
+    }
     free(subject);
+    return is_in_flight;
 }
 
 static void
@@ -156,6 +172,18 @@ rec_engine_send_cmds(rec_engine_t *e, rec_cmds_t *cmds, uint64_t now_ms)
     rec_cmds_destroy(cmds);
 }
 
+/* ---- retries ------------------------------------------------------------ */
+
+/* Delay after n failures in a row: 1 s doubling, capped at 5 min. */
+uint64_t
+rec_retry_nominal(uint32_t failures)
+{
+    uint64_t d = REC_RETRY_BASE_MS;
+    for (uint32_t i = 1; i < failures && d < REC_RETRY_MAX_MS; i++)
+        d *= 2;
+    return d > REC_RETRY_MAX_MS ? REC_RETRY_MAX_MS : d;
+}
+
 /* ---- status documents (scalers.md 12.2) -------------------------------- */
 
 static void
@@ -177,18 +205,21 @@ rec_scaler_shown(const rec_scaler_t *s, uint64_t now_ms, int *type,
         return;
     }
     *type = s->stype;
-    if (s->last_error && s->retry_at_ms > now_ms) {
-        uint64_t in = (s->retry_at_ms - now_ms + 999) / 1000;
-        *msg = xasprintf("%s%s%s failed: %s; retrying in %llus (attempt %u)",
-                         s->smsg ? s->smsg : "",
-                         s->smsg && s->smsg[0] ? " (" : "",
-                         "last command", s->last_error,
-                         (unsigned long long)in, s->cmd_failures + 1);
-        if (s->smsg && s->smsg[0]) {
-            char *t = xasprintf("%s)", *msg);
-            free(*msg);
-            *msg = t;
-        }
+    /*
+     * Until a command of the scaler succeeds again, its status says what
+     * failed and when the next attempt is due. The delay shown is the
+     * nominal one (no jitter, not counting down), so the note changes
+     * once per failure and the status is not republished every pass.
+     */
+    if (s->last_error && s->cmd_failures > 0) {
+        const char *own = s->smsg ? s->smsg : "";
+        *msg = xasprintf("%s%slast command failed: %s; retrying in %llus "
+                         "(attempt %u)%s",
+                         own, own[0] ? " (" : "", s->last_error,
+                         (unsigned long long)(rec_retry_nominal(
+                                                  s->cmd_failures) /
+                                              1000),
+                         s->cmd_failures + 1, own[0] ? ")" : "");
         if (*type == REC_ST_DEPLOYED)
             *type = REC_ST_RECONCILING;
         return;
@@ -271,13 +302,43 @@ rec_app_publish(rec_engine_t *e, rec_app_t *a, uint64_t now_ms)
         free(doc);
         return;
     }
-    free(a->last_status);
-    a->last_status = doc;
     e->statuses_total++;
-    e->io.status(e->io.arg, a->name, doc);
+    free(a->last_status);
+    a->last_status = NULL;
+    /* not handed over (dispatch down): the next pass sends it again */
+    if (e->io.status(e->io.arg, a->name, doc) == 0)
+        a->last_status = doc;
+    else
+        free(doc);
+}
+
+/*
+ * The undeployed status of every application undeployed and not deployed
+ * again since, that dispatch may not have published yet.
+ */
+static void
+rec_engine_publish_undeployed(rec_engine_t *e)
+{
+    for (map_entry_t *m = map_first(&e->undeployed); m; m = m->next) {
+        if (m->val == &rec_status_sent)
+            continue;
+        e->statuses_total++;
+        if (e->io.status(e->io.arg, m->key, REC_STATUS_UNDEPLOYED_JSON) == 0)
+            m->val = &rec_status_sent;
+    }
 }
 
 /* ---- the wrapper (scalers.md 11) ---------------------------------------- */
+
+/* Forgets a scaler's failed commands: it has nothing left to retry. */
+void
+rec_scaler_retry_reset(rec_scaler_t *s)
+{
+    s->cmd_failures = 0;
+    s->retry_at_ms = 0;
+    free(s->last_error);
+    s->last_error = NULL;
+}
 
 static rec_view_t
 rec_engine_view(rec_engine_t *e, uint64_t now_ms)
@@ -298,14 +359,20 @@ static void
 rec_wrap_reconcile(rec_engine_t *e, rec_scaler_t *s, const rec_view_t *view,
                    rec_cmds_t *out, rec_strv_t *fetch)
 {
-    (void)e;
     uint64_t now = view->now_ms;
+    e->reconciles_total++;
     s->is_dirty = false;
     rec_cmds_t cmds = {NULL, 0};
     int t;
     char *m = NULL;
     rec_scaler_inner(s, view, &cmds, &t, &m);
     rec_scaler_set_status(s, t, m);
+    /*
+     * A command that failed (a timeout, say) may still have been carried
+     * out: once the state needs nothing more, there is nothing to retry.
+     */
+    if (cmds.n == 0 && t == REC_ST_DEPLOYED)
+        rec_scaler_retry_reset(s);
     bool is_allowed = s->kind != REC_SK_STATUS;
     if (s->expected.n > 0) {
         if (now < s->expect_until_ms)
@@ -378,8 +445,14 @@ rec_wrap_event(rec_scaler_t *s, const rec_event_t *ev, uint64_t now_ms)
             free(s->backoff_message);
             s->backoff_message = xstrdup(error ? error : "failed");
             s->backoff_until_ms = now_ms + REC_BACKOFF_EVENT_MS;
+            return false;
         }
-        return false;
+        /*
+         * Upstream reconciles at the next event the scaler handles
+         * (scalers.md 14.5); wadm-c routes a steady host's heartbeats to
+         * no scaler, so the last met expectation reconciles at once.
+         */
+        return s->expected.n == 0;
     }
     if (s->expected.n > 0 && now_ms < s->expect_until_ms)
         return false;
@@ -390,6 +463,47 @@ rec_wrap_event(rec_scaler_t *s, const rec_event_t *ev, uint64_t now_ms)
             if (strcmp(s->cfgs[i].name, ev->u.config.config_name) == 0)
                 return true;
     return rec_scaler_wants(s, ev);
+}
+
+/* ---- scalers retired before the inventory was known ---- */
+
+/* Keeps s (taken) for cleanup at the first pass with a known inventory. */
+static void
+rec_engine_retire(rec_engine_t *e, rec_scaler_t *s_take)
+{
+    e->retired = xrealloc(e->retired, (e->nretired + 1) * sizeof(*e->retired));
+    e->retired[e->nretired++] = s_take;
+}
+
+/*
+ * Sends the cleanup of every retired scaler, in the order they retired,
+ * except those whose application has a scaler of the same id again (it
+ * was deployed back meanwhile). Called after the applications' own
+ * commands of a pass, as 13.1 orders them.
+ */
+static void
+rec_engine_cleanup_retired(rec_engine_t *e, uint64_t now_ms)
+{
+    if (e->nretired == 0)
+        return;
+    rec_cmds_t cleanup = {NULL, 0};
+    rec_view_t view = rec_engine_view(e, now_ms);
+    for (size_t i = 0; i < e->nretired; i++) {
+        rec_scaler_t *s = e->retired[i];
+        rec_app_t *a = map_get(&e->apps, s->app);
+        bool is_back = false;
+        for (size_t k = 0; a && k < a->nscalers && !is_back; k++)
+            is_back = a->scalers[k] && strcmp(a->scalers[k]->id, s->id) == 0;
+        if (!is_back)
+            rec_scaler_cleanup(s, &view, &cleanup);
+    }
+    log_msg(LL_INFO, "lattice %s: %zu cleanup command(s) of %zu scaler(s) "
+            "replaced or undeployed during start-up", e->lattice, cleanup.n,
+            e->nretired);
+    rec_scalers_free(e->retired, e->nretired);
+    e->retired = NULL;
+    e->nretired = 0;
+    rec_engine_send_cmds(e, &cleanup, now_ms);
 }
 
 /* ---- passes ------------------------------------------------------------- */
@@ -404,11 +518,15 @@ rec_engine_fetch(rec_engine_t *e, rec_strv_t *fetch, uint64_t now_ms)
         rec_lcache_config_set(&e->cache, fetch->v[i], REC_CFG_FETCHING, NULL,
                               NULL);
         char *what = xasprintf("config.get.%s", fetch->v[i]);
-        rec_engine_query(e, REC_PURPOSE_CONFIG, what, fetch->v[i], 0, now_ms);
+        /*
+         * Not sent (dispatch down): left "fetching", the configuration
+         * would never be read, and its scaler would wait for ever.
+         */
+        if (!rec_engine_query(e, REC_PURPOSE_CONFIG, what, fetch->v[i], 0,
+                              now_ms))
+            rec_lcache_config_set(&e->cache, fetch->v[i], REC_CFG_UNKNOWN,
+                                  NULL, NULL);
         free(what);
-        /* not sent (dispatch down): try again at a later pass */
-        char key_probe[8];
-        (void)key_probe;
     }
     rec_strv_destroy(fetch);
 }
@@ -418,7 +536,7 @@ static void
 rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
              rec_cmds_t *out, rec_strv_t *fetch)
 {
-    rec_view_t view = rec_engine_view(e, now_ms);
+    bool is_any_dirty = false;
     for (size_t i = 0; i < a->nscalers; i++) {
         rec_scaler_t *s = a->scalers[i];
         if (s->expected.n > 0 && now_ms >= s->expect_until_ms)
@@ -429,6 +547,20 @@ rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
             s->retry_at_ms = 0;
             s->is_dirty = true;
         }
+        is_any_dirty |= s->is_dirty;
+    }
+    /*
+     * Nothing of this app changed since its last pass: its status cannot
+     * have changed either (the full pass recomputes it anyway). Skipping
+     * it keeps a pass proportional to what changed, not to the number of
+     * applications.
+     */
+    if (!is_all && !is_any_dirty && !a->is_status_dirty && a->last_status)
+        return;
+    a->is_status_dirty = false;
+    rec_view_t view = rec_engine_view(e, now_ms);
+    for (size_t i = 0; i < a->nscalers; i++) {
+        rec_scaler_t *s = a->scalers[i];
         if (s->is_dirty || is_all) {
             rec_wrap_reconcile(e, s, &view, out, fetch);
         } else {
@@ -436,18 +568,65 @@ rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
             int t;
             char *m = NULL;
             rec_scaler_inner(s, &view, NULL, &t, &m);
+            e->status_refreshes_total++;
             rec_scaler_set_status(s, t, m);
+            if (t == REC_ST_DEPLOYED)
+                rec_scaler_retry_reset(s);
         }
     }
     rec_app_publish(e, a, now_ms);
+}
+
+/*
+ * Removes from its scaler the expectation of command c, which may never
+ * have reached a host.
+ */
+static void
+rec_engine_unexpect(rec_engine_t *e, const rec_cmd_t *c)
+{
+    if (!rec_cmd_has_expectation(c))
+        return;
+    rec_scaler_t *s = rec_engine_scaler(e, c->app, c->scaler_id);
+    if (s == NULL)
+        return;
+    char *body = rec_cmd_body(c);
+    for (size_t i = 0; i < s->expected.n;) {
+        rec_cmd_t *x = s->expected.v[i];
+        char *xb = rec_cmd_body(x);
+        bool is_same = x->type == c->type && strcmp(xb, body) == 0;
+        free(xb);
+        if (!is_same) {
+            i++;
+            continue;
+        }
+        rec_cmd_free(x);
+        memmove(s->expected.v + i, s->expected.v + i + 1,
+                (s->expected.n - i - 1) * sizeof(*s->expected.v));
+        s->expected.n--;
+    }
+    free(body);
 }
 
 void
 rec_engine_requests_lost(rec_engine_t *e)
 {
     size_t n = map_count(&e->pending_ids);
-    for (map_entry_t *m = map_first(&e->pending_ids); m; m = m->next)
-        rec_pending_free(m->val);
+    /*
+     * Commands in flight may or may not have reached a host: their
+     * expectations go (else a scaler would wait out its window, 60 s for
+     * a provider, for a command never sent), and nothing acts until the
+     * hosts' inventory has been read again through the next dispatch.
+     */
+    for (map_entry_t *m = map_first(&e->pending_ids); m; m = m->next) {
+        rec_pending_t *p = m->val;
+        if (p->purpose == REC_PURPOSE_COMMAND && p->cmd)
+            rec_engine_unexpect(e, p->cmd);
+        rec_pending_free(p);
+    }
+    if (e->is_ready)
+        log_msg(LL_INFO, "lattice %s: dispatch lost; reading the hosts' "
+                "inventory again before acting", e->lattice);
+    e->is_ready = false;
     map_destroy(&e->pending_ids, NULL);
     map_destroy(&e->pending, NULL);
     map_init(&e->pending_ids);
@@ -458,10 +637,46 @@ rec_engine_requests_lost(rec_engine_t *e)
             c->state = REC_CFG_UNKNOWN;
     }
     e->inventory_left = 0;
+    /*
+     * Statuses the dead dispatch had not published yet are lost with it:
+     * every application's is sent again (the new dispatch skips those
+     * equal to the last one stored).
+     */
+    for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
+        rec_app_t *a = m->val;
+        free(a->last_status);
+        a->last_status = NULL;
+    }
+    for (map_entry_t *m = map_first(&e->undeployed); m; m = m->next)
+        m->val = &rec_status_unsent;
     if (n > 0)
         log_msg(LL_INFO, "lattice %s: %zu request(s) lost with dispatch; "
                 "they will be derived again", e->lattice, n);
     rec_engine_touch_all(e);
+}
+
+/*
+ * Marks the scalers that use configuration name (its content is known
+ * now): not every scaler, so that reading the configurations of 500
+ * applications costs 500 small passes, not 500 full ones.
+ */
+void
+rec_engine_touch_config(rec_engine_t *e, const char *name)
+{
+    for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
+        rec_app_t *a = m->val;
+        for (size_t i = 0; i < a->nscalers; i++) {
+            rec_scaler_t *s = a->scalers[i];
+            for (size_t k = 0; k < s->ncfgs; k++) {
+                if (strcmp(s->cfgs[k].name, name) == 0) {
+                    s->is_dirty = true;
+                    a->is_status_dirty = true;
+                    break;
+                }
+            }
+        }
+    }
+    e->is_pass_wanted = true;
 }
 
 void
@@ -469,6 +684,7 @@ rec_engine_touch_all(rec_engine_t *e)
 {
     for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
         rec_app_t *a = m->val;
+        a->is_status_dirty = true;
         for (size_t i = 0; i < a->nscalers; i++)
             a->scalers[i]->is_dirty = true;
     }
@@ -485,12 +701,23 @@ rec_engine_pass(rec_engine_t *e, uint64_t now_ms)
         e->full_pass_at_ms = now_ms + REC_FULL_PASS_MS;
     e->passes_total++;
     e->is_pass_wanted = false;
+    rec_engine_publish_undeployed(e);
+    if (e->config_retry_at_ms && now_ms >= e->config_retry_at_ms) {
+        e->config_retry_at_ms = 0;
+        for (map_entry_t *m = map_first(&e->cache.configs); m; m = m->next) {
+            rec_cfgent_t *c = m->val;
+            if (c->state == REC_CFG_ERROR)
+                c->state = REC_CFG_UNKNOWN;
+        }
+        rec_engine_touch_all(e);
+    }
     rec_strv_t fetch = {NULL, 0};
     for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
         rec_cmds_t cmds = {NULL, 0};
         rec_app_pass(e, m->val, is_all, now_ms, &cmds, &fetch);
         rec_engine_send_cmds(e, &cmds, now_ms);
     }
+    rec_engine_cleanup_retired(e, now_ms);
     rec_engine_fetch(e, &fetch, now_ms);
 }
 
@@ -521,17 +748,27 @@ rec_engine_deploy(rec_engine_t *e, const char *name, const cJSON *manifest,
         return ERR_INVALID;
     }
     rec_app_t *a = rec_app_get(e, name, true);
+    map_del(&e->undeployed, name);
     rec_scaler_t **fresh = NULL;
     size_t nfresh = rec_scalers_build(m, &fresh);
-    /* old scalers whose id is gone are cleaned up after the new ones act */
+    /*
+     * Old scalers whose id is gone are cleaned up after the new ones act;
+     * before the inventory is known, at the first pass after it is.
+     */
     rec_cmds_t cleanup = {NULL, 0};
     rec_view_t view = rec_engine_view(e, now_ms);
     for (size_t i = 0; i < a->nscalers; i++) {
         bool is_kept = false;
         for (size_t k = 0; k < nfresh && !is_kept; k++)
             is_kept = strcmp(fresh[k]->id, a->scalers[i]->id) == 0;
-        if (!is_kept)
+        if (is_kept)
+            continue;
+        if (e->is_ready) {
             rec_scaler_cleanup(a->scalers[i], &view, &cleanup);
+        } else {
+            rec_engine_retire(e, a->scalers[i]);
+            a->scalers[i] = NULL;
+        }
     }
     rec_scalers_free(a->scalers, a->nscalers);
     a->scalers = fresh;
@@ -542,10 +779,8 @@ rec_engine_deploy(rec_engine_t *e, const char *name, const cJSON *manifest,
     a->version = xstrdup(mf_version(m) ? mf_version(m) : "");
     log_msg(LL_INFO, "application %s %s deployed: %zu scaler(s)", name,
             a->version, nfresh);
-    if (!e->is_ready) {
-        rec_cmds_destroy(&cleanup);
+    if (!e->is_ready)
         return 0; /* it acts once the lattice's inventory is known */
-    }
     rec_cmds_t cmds = {NULL, 0};
     rec_strv_t fetch = {NULL, 0};
     rec_app_pass(e, a, true, now_ms, &cmds, &fetch);
@@ -559,7 +794,16 @@ void
 rec_engine_undeploy(rec_engine_t *e, const char *name, uint64_t now_ms)
 {
     rec_app_t *a = map_del(&e->apps, name);
-    if (a != NULL) {
+    if (a != NULL && !e->is_ready) {
+        /* what it runs is not known yet: cleaned up once it is */
+        for (size_t i = 0; i < a->nscalers; i++) {
+            rec_engine_retire(e, a->scalers[i]);
+            a->scalers[i] = NULL;
+        }
+        log_msg(LL_INFO, "application %s undeployed: cleanup once the "
+                "hosts' inventory is known", name);
+        rec_app_free(a);
+    } else if (a != NULL) {
         rec_cmds_t cleanup = {NULL, 0};
         rec_view_t view = rec_engine_view(e, now_ms);
         for (size_t i = 0; i < a->nscalers; i++)
@@ -569,8 +813,8 @@ rec_engine_undeploy(rec_engine_t *e, const char *name, uint64_t now_ms)
         rec_engine_send_cmds(e, &cleanup, now_ms);
         rec_app_free(a);
     }
-    e->statuses_total++;
-    e->io.status(e->io.arg, name, REC_STATUS_UNDEPLOYED_JSON);
+    map_put(&e->undeployed, name, &rec_status_unsent);
+    rec_engine_publish_undeployed(e);
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -618,17 +862,71 @@ rec_engine_cache_event(rec_engine_t *e, const rec_event_t *ev)
     }
 }
 
+/*
+ * What scalers read of a host, per component or provider id it lists
+ * (count; reference and annotations), into items (id -> text, owned).
+ */
 static void
-rec_engine_route(rec_engine_t *e, const rec_event_t *ev, uint64_t now_ms)
+rec_host_items(const rec_host_t *h, map_t *items)
+{
+    map_init(items);
+    if (h == NULL)
+        return;
+    for (map_entry_t *m = map_first(&h->components); m; m = m->next)
+        map_put(items, m->key,
+                xasprintf("c %llu", (unsigned long long)*(uint64_t *)m->val));
+    for (map_entry_t *m = map_first(&h->providers); m; m = m->next) {
+        const rec_host_provider_t *p = m->val;
+        buf_t b;
+        buf_init(&b, 0);
+        buf_appendf(&b, "p %s", p->provider_ref ? p->provider_ref : "");
+        for (size_t i = 0; i < p->annotations.n; i++)
+            buf_appendf(&b, " %s=%s", p->annotations.items[i].key,
+                        p->annotations.items[i].val);
+        free(map_put(items, m->key, xstrdup(buf_str(&b))));
+        buf_destroy(&b);
+    }
+}
+
+/* Ids whose entry differs between two rec_host_items() maps, into out. */
+static void
+rec_host_items_diff(const map_t *a, const map_t *b, map_t *out)
+{
+    for (map_entry_t *m = map_first(a); m; m = m->next) {
+        const char *v = map_get(b, m->key);
+        if (v == NULL || strcmp(v, m->val) != 0)
+            map_put(out, m->key, NULL);
+    }
+    for (map_entry_t *m = map_first(b); m; m = m->next)
+        if (map_get(a, m->key) == NULL)
+            map_put(out, m->key, NULL);
+}
+
+/*
+ * Offers ev to the scalers it may concern (scalers.md 12.1): those of the
+ * hinted application, or all; when only is not NULL, only scalers of the
+ * component or provider ids it holds.
+ */
+static void
+rec_engine_route(rec_engine_t *e, const rec_event_t *ev, uint64_t now_ms,
+                 const map_t *only)
 {
     const char *hint = rec_event_app_hint(ev);
     for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
         rec_app_t *a = m->val;
         if (hint && strcmp(hint, a->name) != 0)
             continue;
-        for (size_t i = 0; i < a->nscalers; i++)
-            if (rec_wrap_event(a->scalers[i], ev, now_ms))
-                a->scalers[i]->is_dirty = true;
+        for (size_t i = 0; i < a->nscalers; i++) {
+            rec_scaler_t *s = a->scalers[i];
+            if (only && (s->comp_id == NULL || !map_find(only, s->comp_id)))
+                continue;
+            size_t expected = s->expected.n;
+            if (rec_wrap_event(s, ev, now_ms))
+                s->is_dirty = true;
+            /* a met expectation changes the status, not the commands */
+            if (s->is_dirty || s->expected.n != expected)
+                a->is_status_dirty = true;
+        }
     }
     e->is_pass_wanted = true;
 }
@@ -653,332 +951,40 @@ rec_engine_event(rec_engine_t *e, int kind, const char *source,
         rec_event_destroy(&ev);
         return ERR_PROTO;
     }
+    /*
+     * A heartbeat from a known host whose labels did not change reaches
+     * only the scalers of what changed in its inventory. Upstream runs
+     * every scaler whose spreads match on every heartbeat; wadm-c's full
+     * pass does that every 30 s, and with 200 hosts heartbeats would
+     * otherwise reconcile every application several times a second.
+     */
+    const rec_host_t *hb = kind == CE_KIND_HOST_HEARTBEAT
+                               ? rec_state_host(&e->state, ev.host_id)
+                               : NULL;
+    rec_smap_t labels;
+    map_t before, after, changed;
+    rec_smap_init(&labels);
+    map_init(&changed);
+    if (hb) {
+        rec_smap_copy(&labels, &hb->labels);
+        rec_host_items(hb, &before);
+    }
     rec_state_apply(&e->state, &ev, now_wall_us, chg);
     rec_engine_cache_event(e, &ev);
-    if (e->is_ready)
-        rec_engine_route(e, &ev, now_ms);
+    bool is_narrow = false;
+    if (hb) {
+        hb = rec_state_host(&e->state, ev.host_id);
+        rec_host_items(hb, &after);
+        is_narrow = hb && rec_smap_equal(&labels, &hb->labels);
+        rec_host_items_diff(&before, &after, &changed);
+        map_destroy(&before, free);
+        map_destroy(&after, free);
+    }
+    /* also before the inventory is known: expectations must be matched */
+    rec_engine_route(e, &ev, now_ms, is_narrow ? &changed : NULL);
+    map_destroy(&changed, NULL);
+    rec_smap_destroy(&labels);
     rec_event_destroy(&ev);
     return 0;
 }
 
-/* ---- results -------------------------------------------------------------- */
-
-/* Reads a control-interface reply envelope (lattice.md 5.2). */
-static bool
-rec_envelope(const proto_reply_t *r, char **message, cJSON **response)
-{
-    *message = NULL;
-    *response = NULL;
-    cJSON *o = cJSON_ParseWithLength((const char *)r->body.data, r->body.len);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        *message = xstrdup("undecodable reply");
-        return false;
-    }
-    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(o, "success");
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "message");
-    *message = xstrdup(cJSON_IsString(msg) ? msg->valuestring : "");
-    cJSON *resp = cJSON_DetachItemFromObjectCaseSensitive(o, "response");
-    if (resp && !cJSON_IsNull(resp))
-        *response = resp;
-    else
-        cJSON_Delete(resp);
-    bool is_ok = cJSON_IsTrue(ok);
-    cJSON_Delete(o);
-    return is_ok;
-}
-
-static rec_scaler_t *
-rec_engine_scaler(rec_engine_t *e, const char *app, const char *id)
-{
-    rec_app_t *a = map_get(&e->apps, app);
-    for (size_t i = 0; a && i < a->nscalers; i++)
-        if (strcmp(a->scalers[i]->id, id) == 0)
-            return a->scalers[i];
-    return NULL;
-}
-
-static uint64_t
-rec_retry_delay(uint32_t failures)
-{
-    uint64_t d = REC_RETRY_BASE_MS;
-    for (uint32_t i = 1; i < failures && d < REC_RETRY_MAX_MS; i++)
-        d *= 2;
-    if (d > REC_RETRY_MAX_MS)
-        d = REC_RETRY_MAX_MS;
-    uint32_t r;
-    uid_random(&r, sizeof(r));
-    return d - d / 10 + (uint64_t)r % (d / 5 + 1);
-}
-
-static void
-rec_engine_cmd_result(rec_engine_t *e, rec_pending_t *p,
-                      const proto_result_t *res, uint64_t now_ms)
-{
-    rec_cmd_t *c = p->cmd;
-    char *message = NULL;
-    cJSON *resp = NULL;
-    bool ok = false;
-    if (!res->is_ok) {
-        message = xstrdup(res->message ? res->message : "request failed");
-    } else if (res->replies.n > 0) {
-        ok = rec_envelope(PROTO_LIST_AT(res->replies, proto_reply_t, 0),
-                          &message, &resp);
-    } else {
-        message = xstrdup("empty reply");
-    }
-    cJSON_Delete(resp);
-    rec_scaler_t *s = rec_engine_scaler(e, c->app, c->scaler_id);
-    if (ok) {
-        switch (c->type) {
-        case REC_CMD_PUT_CONFIG:
-            rec_lcache_config_set(&e->cache, c->config_name, REC_CFG_PRESENT,
-                                  &c->values, NULL);
-            break;
-        case REC_CMD_DEL_CONFIG:
-            rec_lcache_config_set(&e->cache, c->config_name, REC_CFG_ABSENT,
-                                  NULL, NULL);
-            break;
-        case REC_CMD_PUT_LINK: {
-            rec_link_t l;
-            rec_link_from_cmd(&l, c);
-            rec_lcache_link_put(&e->cache, &l);
-            break;
-        }
-        case REC_CMD_DEL_LINK:
-            rec_lcache_link_del(&e->cache, c->source_id, c->name,
-                                c->wit_namespace, c->wit_package);
-            break;
-        default:
-            break;
-        }
-        if (s) {
-            s->cmd_failures = 0;
-            s->retry_at_ms = 0;
-            free(s->last_error);
-            s->last_error = NULL;
-            /* the host acted: its event may take a while, wait for it */
-            if (s->expected.n > 0 &&
-                s->expect_until_ms < now_ms + s->window_ms)
-                s->expect_until_ms = now_ms + s->window_ms;
-            s->is_dirty = true;
-        }
-    } else {
-        e->commands_failed_total++;
-        if (s) {
-            s->cmd_failures++;
-            s->retry_at_ms = now_ms + rec_retry_delay(s->cmd_failures);
-            free(s->last_error);
-            s->last_error = xstrdup(message);
-        }
-        log_msg(LL_WARN, "%s %s for %s failed: %s%s",
-                rec_cmd_type_name(c->type),
-                c->id ? c->id : c->config_name ? c->config_name : "", c->app,
-                message, s ? "; retried with back-off" : "");
-    }
-    free(message);
-    e->is_pass_wanted = true;
-}
-
-static void
-rec_engine_inventory(rec_engine_t *e, const rec_pending_t *p,
-                     const proto_result_t *res, uint64_t now_wall_us)
-{
-    if (!res->is_ok || res->replies.n == 0)
-        return;
-    char *message = NULL;
-    cJSON *resp = NULL;
-    if (rec_envelope(PROTO_LIST_AT(res->replies, proto_reply_t, 0), &message,
-                     &resp) &&
-        resp) {
-        char *text = cJSON_PrintUnformatted(resp);
-        rec_event_t ev;
-        char *err = NULL;
-        if (rec_event_inventory_decode(text, strlen(text), &ev, &err) == 0) {
-            free(ev.host_id);
-            ev.host_id = xstrdup(p->name);
-            rec_state_change_t chg;
-            rec_state_change_init(&chg);
-            rec_state_apply(&e->state, &ev, now_wall_us, &chg);
-            rec_state_change_destroy(&chg);
-        } else {
-            log_msg(LL_WARN, "inventory of host %s does not decode: %s",
-                    p->name, err ? err : "?");
-        }
-        free(err);
-        rec_event_destroy(&ev);
-        cJSON_free(text);
-    }
-    cJSON_Delete(resp);
-    free(message);
-}
-
-static void
-rec_engine_ping(rec_engine_t *e, const proto_result_t *res, uint64_t now_ms)
-{
-    for (size_t i = 0; i < res->replies.n; i++) {
-        char *message = NULL;
-        cJSON *resp = NULL;
-        if (rec_envelope(PROTO_LIST_AT(res->replies, proto_reply_t, i),
-                         &message, &resp)) {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(resp, "id");
-            if (cJSON_IsString(id) && id->valuestring[0]) {
-                char *what = xasprintf("host.get.%s", id->valuestring);
-                size_t before = map_count(&e->pending);
-                rec_engine_query(e, REC_PURPOSE_INVENTORY, what,
-                                 id->valuestring, 0, now_ms);
-                if (map_count(&e->pending) > before)
-                    e->inventory_left++;
-                free(what);
-            }
-        }
-        cJSON_Delete(resp);
-        free(message);
-    }
-    log_msg(LL_INFO, "lattice %s: %zu host(s) answered the ping", e->lattice,
-            res->replies.n);
-}
-
-void
-rec_engine_result(rec_engine_t *e, const proto_result_t *res, uint64_t now_ms)
-{
-    char ids[24];
-    snprintf(ids, sizeof(ids), "%llu", (unsigned long long)res->cmd_id);
-    rec_pending_t *p = map_del(&e->pending_ids, ids);
-    if (p == NULL)
-        return;
-    map_del(&e->pending, p->key);
-    uint64_t wall = 0;
-    switch (p->purpose) {
-    case REC_PURPOSE_COMMAND:
-        rec_engine_cmd_result(e, p, res, now_ms);
-        break;
-    case REC_PURPOSE_PING:
-        rec_engine_ping(e, res, now_ms);
-        break;
-    case REC_PURPOSE_INVENTORY:
-        wall = clk_wall_us();
-        rec_engine_inventory(e, p, res, wall);
-        break;
-    case REC_PURPOSE_LINKS:
-        if (res->is_ok && res->replies.n > 0) {
-            char *message = NULL;
-            cJSON *resp = NULL;
-            if (rec_envelope(PROTO_LIST_AT(res->replies, proto_reply_t, 0),
-                             &message, &resp) &&
-                cJSON_IsArray(resp)) {
-                char *text = cJSON_PrintUnformatted(resp);
-                if (rec_lcache_links_load(&e->cache, text, strlen(text)) != 0)
-                    log_msg(LL_WARN, "link list of lattice %s does not "
-                            "decode", e->lattice);
-                cJSON_free(text);
-            }
-            cJSON_Delete(resp);
-            free(message);
-        }
-        /* no host to ask (or no answer): start from an empty list */
-        e->cache.is_links_known = true;
-        rec_engine_touch_all(e);
-        break;
-    case REC_PURPOSE_CONFIG: {
-        char *message = NULL;
-        cJSON *resp = NULL;
-        if (!res->is_ok || res->replies.n == 0) {
-            rec_lcache_config_set(&e->cache, p->name, REC_CFG_ERROR, NULL,
-                                  res->message);
-        } else if (rec_envelope(PROTO_LIST_AT(res->replies, proto_reply_t, 0),
-                                &message, &resp) &&
-                   cJSON_IsObject(resp)) {
-            rec_smap_t vals;
-            rec_smap_init(&vals);
-            for (const cJSON *c = resp->child; c; c = c->next)
-                if (cJSON_IsString(c))
-                    rec_smap_set(&vals, c->string, c->valuestring);
-            rec_lcache_config_set(&e->cache, p->name, REC_CFG_PRESENT, &vals,
-                                  NULL);
-            rec_smap_destroy(&vals);
-        } else {
-            rec_lcache_config_set(&e->cache, p->name, REC_CFG_ABSENT, NULL,
-                                  NULL);
-        }
-        cJSON_Delete(resp);
-        free(message);
-        rec_engine_touch_all(e);
-        break;
-    }
-    default:
-        break;
-    }
-    if (p->purpose == REC_PURPOSE_INVENTORY ||
-        (p->purpose == REC_PURPOSE_PING && e->inventory_left == 0)) {
-        if (p->purpose == REC_PURPOSE_INVENTORY && e->inventory_left > 0)
-            e->inventory_left--;
-        if (e->inventory_left == 0 && !e->is_ready)
-            rec_engine_ready(e, now_ms);
-    }
-    rec_pending_free(p);
-}
-
-void
-rec_engine_discover(rec_engine_t *e, uint64_t now_ms)
-{
-    e->inventory_left = 0;
-    rec_engine_query(e, REC_PURPOSE_PING, "host.ping", NULL,
-                     REC_PING_GATHER_MS, now_ms);
-    rec_engine_query(e, REC_PURPOSE_LINKS, "link.get", NULL, 0, now_ms);
-}
-
-void
-rec_engine_ready(rec_engine_t *e, uint64_t now_ms)
-{
-    if (e->is_ready)
-        return;
-    e->is_ready = true;
-    log_msg(LL_INFO, "lattice %s: %zu host(s) known; reconciling %zu "
-            "application(s)", e->lattice, map_count(&e->state.hosts),
-            map_count(&e->apps));
-    rec_engine_touch_all(e);
-    rec_engine_pass(e, now_ms);
-}
-
-void
-rec_engine_status_lines(rec_engine_t *e, proto_kv_t *lines)
-{
-    size_t scalers = 0, waiting = 0, failing = 0;
-    for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
-        rec_app_t *a = m->val;
-        scalers += a->nscalers;
-        for (size_t i = 0; i < a->nscalers; i++) {
-            if (a->scalers[i]->expected.n > 0)
-                waiting++;
-            if (a->scalers[i]->cmd_failures > 0)
-                failing++;
-        }
-    }
-    proto_kv_add(lines, "engine", e->is_ready ? "ready" : "discovering");
-    proto_kv_addf(lines, "apps_deployed", "%zu", map_count(&e->apps));
-    proto_kv_addf(lines, "scalers", "%zu", scalers);
-    proto_kv_addf(lines, "scalers_awaiting_events", "%zu", waiting);
-    proto_kv_addf(lines, "scalers_retrying", "%zu", failing);
-    proto_kv_addf(lines, "hosts", "%zu", map_count(&e->state.hosts));
-    proto_kv_addf(lines, "components", "%zu",
-                  map_count(&e->state.components));
-    proto_kv_addf(lines, "providers", "%zu", map_count(&e->state.providers));
-    proto_kv_addf(lines, "links_known", "%zu", e->cache.nlinks);
-    proto_kv_addf(lines, "requests_in_flight", "%zu",
-                  map_count(&e->pending_ids));
-    proto_kv_addf(lines, "commands_total", "%llu",
-                  (unsigned long long)e->commands_total);
-    proto_kv_addf(lines, "commands_failed_total", "%llu",
-                  (unsigned long long)e->commands_failed_total);
-    proto_kv_addf(lines, "commands_suppressed_total", "%llu",
-                  (unsigned long long)e->commands_suppressed_total);
-    proto_kv_addf(lines, "passes_total", "%llu",
-                  (unsigned long long)e->passes_total);
-    proto_kv_addf(lines, "statuses_total", "%llu",
-                  (unsigned long long)e->statuses_total);
-    proto_kv_addf(lines, "events_total", "%llu",
-                  (unsigned long long)e->events_total);
-    proto_kv_addf(lines, "events_undecodable_total", "%llu",
-                  (unsigned long long)e->events_undecodable_total);
-}

@@ -31,8 +31,11 @@ typedef struct rec_engine_io {
      */
     int (*send)(void *arg, const char *subject, const char *body,
                 uint64_t timeout_ms, uint64_t gather_ms, uint64_t *cmd_id);
-    /* Publishes an application status document (JSON text). */
-    void (*status)(void *arg, const char *app, const char *json);
+    /*
+     * Publishes an application status document (JSON text); returns 0,
+     * or an error when it could not be handed over (sent again later).
+     */
+    int (*status)(void *arg, const char *app, const char *json);
     void *arg;
 } rec_engine_io_t;
 
@@ -43,6 +46,7 @@ typedef struct rec_app {
     rec_scaler_t **scalers;
     size_t nscalers;
     char *last_status;      /* last document handed to io.status */
+    bool is_status_dirty;   /* something changed: recompute its status */
 } rec_app_t;
 
 /* A request in flight. */
@@ -72,16 +76,24 @@ struct rec_engine {
     map_t apps;             /* name -> rec_app_t */
     map_t pending;          /* key -> rec_pending_t (dedup) */
     map_t pending_ids;      /* id (decimal) -> rec_pending_t */
+    map_t undeployed;       /* app -> tag: undeployed status (un)sent */
+    rec_scaler_t **retired; /* replaced or undeployed before the inventory
+                               was known: cleaned up at the next pass */
+    size_t nretired;
     bool is_ready;          /* initial inventory done: scalers may act */
     bool has_seen_hosts;    /* statuses are published from then on */
     size_t inventory_left;  /* host.get replies awaited at start */
     bool is_pass_wanted;
     uint64_t full_pass_at_ms;
+    uint32_t config_failures;   /* config.get failures in a row */
+    uint64_t config_retry_at_ms; /* read unreadable configs again then */
     /* figures for the status dump */
     uint64_t commands_total;
     uint64_t commands_failed_total;
     uint64_t commands_suppressed_total; /* identical one in flight */
     uint64_t passes_total;
+    uint64_t reconciles_total;       /* scaler reconciles (wrapper) */
+    uint64_t status_refreshes_total; /* status-only recomputations */
     uint64_t statuses_total;
     uint64_t events_total;
     uint64_t events_undecodable_total;

@@ -97,6 +97,7 @@ void rec_watch_changed(rec_t *r, const proto_kv_changed_t *kc);
 void rec_watch_resync(rec_t *r);
 
 /* rec_main.c */
-void rec_publish_status(rec_t *r, const char *app, const char *json);
+/* Hands a status to dispatch; returns 0, or an error (dispatch down). */
+int rec_publish_status(rec_t *r, const char *app, const char *json);
 
 #endif

@@ -55,12 +55,12 @@ rec_io_send(void *arg, const char *subject, const char *body,
     return rc;
 }
 
-static void
+static int
 rec_io_status(void *arg, const char *app, const char *json)
 {
     if (!rec_own_may_act(arg))
-        return; /* the next owner publishes it */
-    rec_publish_status(arg, app, json);
+        return ERR_CONFLICT; /* held back; offered again while fresh */
+    return rec_publish_status(arg, app, json);
 }
 
 /* ---- persistence of the state ------------------------------------------- */
@@ -513,8 +513,13 @@ rec_life_dispatch_up(rec_t *r)
         return;
     r->is_discovering = true;
     rec_engine_discover(&r->engine, clk_now_ms());
-    ev_timer_init(&rec_discover_timer, rec_on_discover_timer,
-                  REC_DISCOVER_GIVE_UP_S, 0.);
+    /*
+     * Dispatch may have died during an earlier discovery whose give-up
+     * timer still runs: re-initialising an active watcher corrupts
+     * libev's timer heap, so stop it first.
+     */
+    ev_timer_stop(wk_loop(r->w), &rec_discover_timer);
+    ev_timer_set(&rec_discover_timer, REC_DISCOVER_GIVE_UP_S, 0.);
     rec_discover_timer.data = r;
     ev_timer_start(wk_loop(r->w), &rec_discover_timer);
 }
