@@ -68,6 +68,12 @@ log_open_file(const char *path)
 }
 
 int
+log_current_fd(void)
+{
+    return log_fd;
+}
+
+int
 log_level(void)
 {
     return log_min_level;

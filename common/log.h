@@ -38,6 +38,9 @@ void log_set_fd(int fd);
  */
 int log_open_file(const char *path);
 
+/* The descriptor log lines go to (2, or the --log-file's). */
+int log_current_fd(void);
+
 /* Current minimum level. */
 int log_level(void);
 

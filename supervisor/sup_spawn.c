@@ -107,7 +107,7 @@ sup_hello_fill(sup_t *s, sup_worker_t *w, proto_hello_t *h)
 /* In the child: never returns. Only async-signal-safe calls before exec,
  * apart from the argv array built by the parent beforehand. */
 static void
-sup_child_exec(const char *exe, char *const argv[], int fd)
+sup_child_exec(const char *exe, char *const argv[], int fd, int log_fd)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -118,6 +118,10 @@ sup_child_exec(const char *exe, char *const argv[], int fd)
     (void)setpgid(0, 0);
     /* if the supervisor dies hard, EOF on fd 3 tells us; belt and braces */
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* the workers' lines go where the supervisor's go (--log-file); first,
+       since the log file may be on fd 3 */
+    if (log_fd != 2 && log_fd >= 0 && dup2(log_fd, 2) < 0)
+        _exit(127);
     if (fd != 3) {
         if (dup2(fd, 3) < 0)
             _exit(127);
@@ -144,6 +148,7 @@ sup_worker_spawn(sup_t *s, sup_worker_t *w)
         (void)fcntl(sv[1], F_SETFL, fl & ~O_NONBLOCK);
 
     char *argv[] = {"wadm-worker", w->role, "--id", w->id, NULL};
+    int log_fd = log_current_fd();
     sigset_t all, old;
     sigfillset(&all);
     fflush(NULL);
@@ -151,7 +156,7 @@ sup_worker_spawn(sup_t *s, sup_worker_t *w)
     pid_t pid = fork();
     if (pid == 0) {
         close(sv[0]);
-        sup_child_exec(s->self_exe, argv, sv[1]);
+        sup_child_exec(s->self_exe, argv, sv[1], log_fd);
     }
     int saved = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);

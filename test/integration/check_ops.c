@@ -463,6 +463,46 @@ END_TEST
 
 /* ---- deployment files ------------------------------------------------------ */
 
+START_TEST(test_ops_log_file_holds_every_process_lines)
+{
+    if (!have_bins(__func__))
+        return;
+    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    char path[sizeof(wadm.log_path) - 16], err_path[sizeof(wadm.log_path)];
+    snprintf(path, sizeof(path), "%s/wadm-file.log", nats.dir);
+    char *extra[] = {"--log-file", path, NULL};
+    ck_assert_int_eq(test_wadm_spawn(&wadm, nats.url, extra), 0);
+    /* stderr stays captured in err_path; the helpers read the log file */
+    snprintf(err_path, sizeof(err_path), "%s", wadm.log_path);
+    snprintf(wadm.log_path, sizeof(wadm.log_path), "%s", path);
+    ck_assert(test_wadm_wait_value(&wadm, "worker ingest.0", "state",
+                                   "running", 10000));
+    /* each worker's start-up lines reach the file, not stderr */
+    const char *want[] = {"sup[", "ingest.0[", "dispatch.0[", NULL};
+    char *text = NULL;
+    uint64_t deadline = test_now_ms() + 5000;
+    bool is_all = false;
+    while (!is_all && test_now_ms() < deadline) {
+        free(text);
+        text = test_read_file(path, NULL);
+        is_all = text != NULL;
+        for (int k = 0; want[k] && is_all; k++)
+            is_all = strstr(text, want[k]) != NULL;
+        if (!is_all)
+            test_pause_ms(50);
+    }
+    ck_assert_msg(is_all, "--log-file lacks a process's lines:\n%s",
+                  text ? text : "(no file)");
+    free(text);
+    char *err = test_read_file(err_path, NULL);
+    ck_assert_msg(err == NULL || strstr(err, "ingest.0[") == NULL,
+                  "worker lines still on stderr:\n%s", err);
+    free(err);
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
 START_TEST(test_ops_systemd_unit_verifies)
 {
     if (test_sh("command -v systemd-analyze >/dev/null 2>&1") != 0) {
@@ -583,6 +623,7 @@ ops_suite(void)
     tcase_add_test(tc, test_ops_livez_readyz_and_methods);
     tcase_add_test(tc, test_ops_readyz_false_while_a_worker_restarts);
     tcase_add_test(tc, test_ops_metrics_count_a_deploy);
+    tcase_add_test(tc, test_ops_log_file_holds_every_process_lines);
     suite_add_tcase(s, tc);
     TCase *perm = tcase_create("permissions");
     tcase_set_timeout(perm, 90);
