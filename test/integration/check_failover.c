@@ -391,16 +391,22 @@ START_TEST(test_failover_deploy_through_standby_is_reconciled_by_owner)
     if (!fo_begin(&t, "fostandby"))
         return;
     fo_two_instances(&t, NULL, NULL);
-    /* the API is a queue group: keep deploying until the standby served */
+    /* The API is a queue group: keep deploying until the standby served a
+     * deploy, which the owner learns of only through the bucket (its put
+     * alone, served by the standby, would change nothing deployed). */
     int apps = 0;
     char app[32];
     while (apps < 40 &&
-           (apps == 0 || fo_dump_num(&t, 1, t.rec, "api_requests_total") < 2))
+           (apps == 0 ||
+            fo_dump_num(&t, 0, t.rec, "resync_deploys_total") < 1))
     {
         snprintf(app, sizeof(app), "app%d", ++apps);
         fo_deploy(&t, app, 1, 1);
+        if (fo_dump_num(&t, 1, t.rec, "api_requests_total") >= 2)
+            test_pause_ms(200); /* the owner's watch is asynchronous */
     }
-    ck_assert_int_ge(fo_dump_num(&t, 1, t.rec, "api_requests_total"), 2);
+    ck_assert_int_ge(fo_dump_num(&t, 1, t.rec, "api_requests_total"), 1);
+    ck_assert_int_ge(fo_dump_num(&t, 0, t.rec, "resync_deploys_total"), 1);
     for (int k = 1; k <= apps; k++) {
         snprintf(app, sizeof(app), "app%d", k);
         ck_assert_msg(fo_wait_instances(&t, app, 1, 10000),
@@ -410,7 +416,6 @@ START_TEST(test_failover_deploy_through_standby_is_reconciled_by_owner)
     ck_assert_int_eq(fo_dump_num(&t, 1, "worker dispatch.0",
                                  "commands_out_total"),
                      0);
-    ck_assert_int_ge(fo_dump_num(&t, 0, t.rec, "resync_deploys_total"), 1);
     fo_end(&t);
 }
 END_TEST
