@@ -247,6 +247,58 @@ START_TEST(test_sup_workers_reconnect_after_nats_restart)
 }
 END_TEST
 
+/*
+ * A server list (-s a,b) whose first server is down: every worker connects
+ * through the second, and keeps connecting when the one it uses goes away
+ * and only the other answers. nats.c's SetURL took such a list without
+ * complaint and then never connected at all.
+ */
+START_TEST(test_sup_workers_connect_through_a_server_list)
+{
+    if (!test_nats_available() || test_wadm_bin() == NULL) {
+        test_skip("%s: nats-server or the wadm binary is missing",
+                  __func__);
+        return;
+    }
+    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    test_nats_t other;
+    ck_assert_int_eq(test_nats_start(&other, NULL), 0);
+    test_nats_stop(&other);
+    char list[160];
+    /* the dead one first, without a scheme */
+    snprintf(list, sizeof(list), "127.0.0.1:%d,%s", other.port, nats.url);
+    ck_assert_msg(test_wadm_start(&wadm, list, NULL) == 0,
+                  "wadm did not start; log in %s", wadm.log_path);
+    ck_assert_msg(test_wadm_wait_value(&wadm, "worker ingest.0",
+                                       "nats_state", "connected", 15000),
+                  "ingest never connected through \"%s\"", list);
+    ck_assert(test_wadm_wait_value(&wadm, "worker dispatch.0", "nats_state",
+                                   "connected", 15000));
+    /* the first one comes back, the second goes: a reconnect finds it */
+    ck_assert_int_eq(test_nats_restart(&other), 0);
+    test_nats_stop(&nats);
+    bool is_back = false;
+    uint64_t deadline = test_now_ms() + 15000;
+    while (!is_back && test_now_ms() < deadline) {
+        char *d = test_wadm_dump(&wadm);
+        char state[32];
+        is_back = d != NULL &&
+                  test_dump_num(d, "worker ingest.0",
+                                "nats_reconnects_total") >= 1 &&
+                  test_dump_get(d, "worker ingest.0", "nats_state", state,
+                                sizeof(state)) != NULL &&
+                  strcmp(state, "connected") == 0;
+        free(d);
+        if (!is_back)
+            test_pause_ms(50);
+    }
+    ck_assert_msg(is_back, "ingest did not reconnect to the other server");
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&other);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
 START_TEST(test_sup_sigterm_stops_every_process)
 {
     if (!setup_or_skip(NULL))
@@ -387,6 +439,7 @@ supervisor_suite(void)
     tcase_add_test(tc, test_sup_restarts_every_killed_role);
     tcase_add_test(tc, test_sup_kills_and_restarts_a_hung_worker);
     tcase_add_test(tc, test_sup_workers_reconnect_after_nats_restart);
+    tcase_add_test(tc, test_sup_workers_connect_through_a_server_list);
     tcase_add_test(tc, test_sup_sigterm_stops_every_process);
     tcase_add_test(tc, test_sup_worker_descriptors_do_not_leak_across_restarts);
     tcase_add_test(tc, test_sup_permanent_worker_crash_loop_stops_wadm);
