@@ -17,6 +17,8 @@
 
 #define DISP_JOBS_MAX 4096
 #define DISP_INFLIGHT_MAX 20000 /* requests in flight or waiting, in all */
+#define DISP_STATUS_RETRY_S 1.0  /* a failed status publish is tried again */
+#define DISP_STATUS_RETRY_MAX 100000 /* subjects waiting for a retry */
 
 typedef struct disp_peer {
     char *lattice;
@@ -29,7 +31,9 @@ typedef struct disp {
     nc_t *nc;
     job_runner_t *jobs;
     map_t peers;          /* lattice -> disp_peer_t */
-    map_t last_status;    /* subject -> last published body (char *) */
+    map_t last_status;    /* subject -> last body queued (char *) */
+    map_t status_retry;   /* subject -> body whose publish failed */
+    ev_timer status_timer;  /* retries status_retry */
     bool is_js_ready;
     /* control-interface requests (disp_cmd.c) */
     char inbox[128];      /* replies arrive on <inbox>.<request id> */
@@ -52,6 +56,7 @@ typedef struct disp {
     uint64_t statuses_published_total;
     uint64_t statuses_deduplicated_total;
     uint64_t statuses_failed_total;
+    uint64_t statuses_retried_total;
 } disp_t;
 
 /* disp_cmd.c */
@@ -61,6 +66,18 @@ void disp_cmd_stop(disp_t *d);
 
 /* disp_status.c */
 void disp_status_handle(disp_t *d, proto_status_t *st_take);
+void disp_status_start(disp_t *d);
+void disp_status_stop(disp_t *d);
+
+/*
+ * Whether body must be published on subject: it differs from the last
+ * body queued for it, which last (subject -> char *) then remembers.
+ * Pure; the dedup memory of the status publisher.
+ */
+bool disp_status_note(map_t *last, const char *subject, const char *body);
+
+/* Forgets subject's last body if it is body (its publish failed). */
+void disp_status_forget(map_t *last, const char *subject, const char *body);
 void disp_js_setup(disp_t *d);
 
 #endif
