@@ -78,7 +78,7 @@ rec_apiq_done(void *arg)
                           clk_now_ms());
     else if (j->res.effect == REC_EFFECT_UNDEPLOYED)
         /* final whoever acts: said at once (the owner's is deduplicated) */
-        rec_publish_status(r, j->res.app, REC_STATUS_UNDEPLOYED_JSON);
+        (void)rec_publish_status(r, j->res.app, REC_STATUS_UNDEPLOYED_JSON);
     rec_apiq_free(j);
 }
 

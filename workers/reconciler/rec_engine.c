@@ -271,10 +271,25 @@ rec_app_publish(rec_engine_t *e, rec_app_t *a, uint64_t now_ms)
         free(doc);
         return;
     }
+    /* not handed on (fenced, dispatch down): offered again next pass */
+    if (e->io.status(e->io.arg, a->name, doc) != 0) {
+        free(doc);
+        return;
+    }
     free(a->last_status);
     a->last_status = doc;
     e->statuses_total++;
-    e->io.status(e->io.arg, a->name, doc);
+}
+
+void
+rec_engine_statuses_resend(rec_engine_t *e)
+{
+    for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
+        rec_app_t *a = m->val;
+        free(a->last_status);
+        a->last_status = NULL;
+    }
+    e->is_pass_wanted = true;
 }
 
 /* ---- the wrapper (scalers.md 11) ---------------------------------------- */
@@ -570,7 +585,9 @@ rec_engine_undeploy(rec_engine_t *e, const char *name, uint64_t now_ms)
         rec_app_free(a);
     }
     e->statuses_total++;
-    e->io.status(e->io.arg, name, REC_STATUS_UNDEPLOYED_JSON);
+    /* not retried: the app is gone from the engine (a later deploy or
+       the next owner's resync publishes again) */
+    (void)e->io.status(e->io.arg, name, REC_STATUS_UNDEPLOYED_JSON);
 }
 
 /* ---- events ------------------------------------------------------------- */

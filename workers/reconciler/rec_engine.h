@@ -31,8 +31,12 @@ typedef struct rec_engine_io {
      */
     int (*send)(void *arg, const char *subject, const char *body,
                 uint64_t timeout_ms, uint64_t gather_ms, uint64_t *cmd_id);
-    /* Publishes an application status document (JSON text). */
-    void (*status)(void *arg, const char *app, const char *json);
+    /*
+     * Publishes an application status document (JSON text); returns 0
+     * when it was handed on, else an error (fenced, dispatch down): the
+     * engine offers it again at the next pass.
+     */
+    int (*status)(void *arg, const char *app, const char *json);
     void *arg;
 } rec_engine_io_t;
 
@@ -114,6 +118,13 @@ int rec_engine_deploy(rec_engine_t *e, const char *app, const cJSON *manifest,
     "{\"status\":{\"type\":\"undeployed\",\"message\":"                   \
     "\"Manifest has been undeployed\"},\"version\":\"\","                    \
     "\"components\":[]}"
+
+/*
+ * Forgets which statuses were published, so that the next pass offers
+ * every application's status again (the publisher may have lost what it
+ * was handed, e.g. dispatch restarted; it skips what the stream holds).
+ */
+void rec_engine_statuses_resend(rec_engine_t *e);
 
 /* Undeploys app: cleanup commands and the undeployed status (13.3). */
 void rec_engine_undeploy(rec_engine_t *e, const char *app, uint64_t now_ms);

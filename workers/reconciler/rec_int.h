@@ -101,7 +101,8 @@ void rec_watch_stop(rec_t *r);
 void rec_watch_changed(rec_t *r, const proto_kv_changed_t *kc);
 void rec_watch_resync(rec_t *r);
 
-/* rec_main.c */
-void rec_publish_status(rec_t *r, const char *app, const char *json);
+/* rec_main.c: hands a status to dispatch; 0, or ERR_CLOSED when it is
+   down (or the channel's error) */
+int rec_publish_status(rec_t *r, const char *app, const char *json);
 
 #endif

@@ -55,12 +55,13 @@ rec_io_send(void *arg, const char *subject, const char *body,
     return rc;
 }
 
-static void
+static int
 rec_io_status(void *arg, const char *app, const char *json)
 {
+    /* fenced: offered again once the lease is fresh, or by the next owner */
     if (!rec_own_may_act(arg))
-        return; /* the next owner publishes it */
-    rec_publish_status(arg, app, json);
+        return ERR_CONFLICT;
+    return rec_publish_status(arg, app, json);
 }
 
 /* ---- persistence of the state ------------------------------------------- */
@@ -538,6 +539,8 @@ static ev_timer rec_discover_timer;
 void
 rec_life_dispatch_up(rec_t *r)
 {
+    /* a dispatch that restarted lost what it had not published yet */
+    rec_engine_statuses_resend(&r->engine);
     if (!r->is_loaded || r->engine.is_ready || r->is_discovering)
         return;
     r->is_discovering = true;

@@ -24,22 +24,21 @@
 
 static rec_t rec_g;
 
-void
+int
 rec_publish_status(rec_t *r, const char *app, const char *json)
 {
-    if (r->dispatch == NULL) {
-        log_msg(LL_WARN, "status of %s not published: dispatch is down",
-                app);
-        return;
-    }
+    if (r->dispatch == NULL)
+        return ERR_CLOSED; /* offered again once dispatch is back */
     char subject[512];
     snprintf(subject, sizeof(subject), "wadm.status.%s.%s", wk_id(r->w), app);
     proto_status_t st = {0};
     st.subject = subject;
     st.body.data = (uint8_t *)json;
     st.body.len = strlen(json);
-    if (proto_send(r->dispatch, PROTO_MSG_STATUS, &st) == 0)
+    int rc = proto_send(r->dispatch, PROTO_MSG_STATUS, &st);
+    if (rc == 0)
         r->statuses_out_total++;
+    return rc;
 }
 
 static void
