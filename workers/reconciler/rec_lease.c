@@ -97,6 +97,17 @@ rec_lease_done(rec_lease_t *l, int action, int outcome, uint64_t revision,
             /* NATS trouble: keep trying; rec_lease_may_act() fences us
              * once the last renewal is TTL/2 old */
             l->next_ms = now_ms + l->renew_ms / 4 + 1;
+        } else if (outcome == REC_LEASE_FAILED) {
+            /*
+             * NATS trouble, not a lost race: what was observed still
+             * holds (the lease lapsed, or is absent), so try again soon
+             * with the same revision. Forgetting it would make the next
+             * observation start a whole TTL of waiting again, and a
+             * lattice could stay without owner for as long as takeovers
+             * keep timing out. A write that did happen, unanswered,
+             * shows up as a conflict, then as our own lease.
+             */
+            l->next_ms = now_ms + l->renew_ms / 4 + 1;
         } else {
             /* lost a race, or someone else holds the lease now */
             rec_lease_standby(l, now_ms,
