@@ -261,6 +261,36 @@ START_TEST(test_rec_lease_failed_create_retried)
 }
 END_TEST
 
+/*
+ * Reads that alternate between an up-to-date replica and a lagging one
+ * (revision 5, then 4, then 5...) are not changes: the lease lapses one
+ * TTL after the last real renewal. Before, every flip restarted the TTL.
+ */
+START_TEST(test_rec_lease_stale_read_does_not_restart_the_ttl)
+{
+    rec_lease_t b;
+    rec_lease_init(&b, "B", 3000, 500, 0);
+    uint64_t takeover_at = 0;
+    for (uint64_t t = 0; t <= 20000 && takeover_at == 0; t += 50) {
+        int a = rec_lease_next(&b, t);
+        if (a == REC_LEASE_NONE)
+            continue;
+        b.is_busy = true;
+        if (a == REC_LEASE_OBSERVE) {
+            uint64_t rev = (t / 500) % 2 == 0 ? 5 : 4;
+            rec_lease_done(&b, a, REC_LEASE_OK, rev, "A", t);
+        } else {
+            ck_assert_int_eq(a, REC_LEASE_TAKEOVER);
+            ck_assert_uint_eq(b.revision, 5);
+            rec_lease_done(&b, a, REC_LEASE_OK, 6, "B", t);
+            takeover_at = t;
+        }
+    }
+    ck_assert_uint_gt(takeover_at, 0);
+    ck_assert_uint_le(takeover_at, 3000 + 500);
+}
+END_TEST
+
 Suite *
 rec_lease_suite(void)
 {
@@ -278,6 +308,7 @@ rec_lease_suite(void)
     tcase_add_test(tc, test_rec_own_key_is_the_lattice_escaped_for_kv);
     tcase_add_test(tc, test_rec_lease_failed_takeover_retried_without_new_ttl);
     tcase_add_test(tc, test_rec_lease_failed_create_retried);
+    tcase_add_test(tc, test_rec_lease_stale_read_does_not_restart_the_ttl);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -68,6 +68,12 @@ rec_lease_done(rec_lease_t *l, int action, int outcome, uint64_t revision,
             l->next_ms = now_ms + l->renew_ms;
             break;
         }
+        if (revision != 0 && revision < l->revision) {
+            /* older than one seen already: a stale read, not a change
+             * (revisions only grow); it must not restart the TTL */
+            l->next_ms = now_ms + l->renew_ms;
+            break;
+        }
         if (revision != l->revision || strcmp(holder, l->holder) != 0)
             l->changed_ms = now_ms;
         l->revision = revision;
