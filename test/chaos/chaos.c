@@ -149,9 +149,11 @@ chaos_pid_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 
 /* ---- processes ----------------------------------------------------------- */
 
+#define CHAOS_LEASE_TTL_MS "3000"
+
 static char *const chaos_wadm_args[] = {
     "--replicas", "3",
-    "--lease-ttl-ms", "3000",
+    "--lease-ttl-ms", CHAOS_LEASE_TTL_MS,
     "--lease-renew-ms", "500",
     /* hosts must outlive the longest NATS gap: not reaped during chaos */
     "--cleanup-interval", "600",
@@ -254,6 +256,10 @@ chaos_cleanup(void)
     for (int i = 0; i < g.nrun_dirs; i++)
         free(g.run_dirs[i]);
     g.nrun_dirs = 0;
+    for (int i = 0; i < CHAOS_WADMS; i++) {
+        free(g.wadm[i].dump);
+        g.wadm[i].dump = NULL;
+    }
     fflush(stdout);
 }
 
@@ -783,6 +789,15 @@ main(void)
     while (run.norphans > 0 && test_now_ms() < deadline) {
         chaos_tend(&run, false);
         test_pause_ms(50);
+    }
+    for (int i = 0; i < run.own.nev; i++) {
+        const chaos_failover_t *e = &run.own.ev[i];
+        if (e->gap_ms > CHAOS_GAP_MAX_MS)
+            chaos_fail(rep, "%s had no owner for %.1f s (until %.1f s), "
+                       "more than %d s with a " CHAOS_LEASE_TTL_MS " ms "
+                       "lease TTL", chaos_lattices[e->lattice],
+                       (double)e->gap_ms / 1000.0, e->at_s,
+                       CHAOS_GAP_MAX_MS / 1000);
     }
     chaos_check_commands(&g.api, apps, rep);
     chaos_figures(&run, apps, seed, seconds);

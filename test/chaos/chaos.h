@@ -86,6 +86,7 @@ typedef struct chaos_wadm {
     uint64_t restart_due_ms;    /* while down */
     bool owns[CHAOS_LATTICES];  /* from its last dump */
     bool is_dumped;             /* the last dump was read */
+    char *dump;                 /* the last dump read, for diagnostics */
 } chaos_wadm_t;
 
 typedef struct chaos_failover {
@@ -110,6 +111,7 @@ typedef struct chaos_own_lat {
     int prev_inc;
     uint64_t gap_from_ms;
     bool is_overlap;            /* two instances claim it right now */
+    uint64_t next_diag_ms;      /* during a long gap: when to explain it */
 } chaos_own_lat_t;
 
 typedef struct chaos_own {
@@ -139,6 +141,9 @@ bool chaos_own_is_unique(const chaos_wadm_t *w, int n, char *why,
 
 /* Prints the failover figures. */
 void chaos_own_report(const chaos_own_t *o);
+
+/* A lattice may be without owner this long at most (10 lease TTLs). */
+#define CHAOS_GAP_MAX_MS 30000
 
 /* ---- chaos_api.c: the wadm API and the hostsim verbs over NATS -------- */
 

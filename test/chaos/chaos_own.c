@@ -18,6 +18,8 @@
 #include "test/chaos/chaos.h"
 #include "test/lib/test_util.h"
 
+#define CHAOS_GAP_EXPLAIN_MS 7000  /* two lease TTLs and a margin */
+
 void
 chaos_own_init(chaos_own_t *o)
 {
@@ -76,12 +78,55 @@ chaos_own_event(chaos_own_t *o, int l, int slot, int inc, uint64_t now)
     e->is_killed = s->killed_ms != 0;
 }
 
+/*
+ * A lattice without owner for longer than two lease TTLs: prints what
+ * each running instance's reconciler says of the lease (every 3 s).
+ */
+static void
+chaos_own_explain(chaos_own_t *o, int l, const chaos_wadm_t *w, int n,
+                  uint64_t now)
+{
+    chaos_own_lat_t *s = &o->lat[l];
+    uint64_t from = s->killed_ms ? s->killed_ms : s->gap_from_ms;
+    if (s->prev_slot < 0 || now < from + CHAOS_GAP_EXPLAIN_MS ||
+        now < s->next_diag_ms)
+        return;
+    s->next_diag_ms = now + 3000;
+    chaos_say("%s: no owner for %.1f s; the instances say:",
+              chaos_lattices[l], (double)(now - from) / 1000.0);
+    char section[64];
+    snprintf(section, sizeof(section), "worker rec.%s", chaos_lattices[l]);
+    static const char *const keys[] = {
+        "state", "nats_state", "loaded", "lease", "lease_holder",
+        "lease_revision", "lease_failures_total", "lease_takeovers_total",
+        "load_failures_total"};
+    for (int i = 0; i < n; i++) {
+        char line[900];
+        size_t len = (size_t)snprintf(line, sizeof(line), "  wadm%d#%d:", i,
+                                      w[i].incarnation);
+        if (!w[i].is_up || w[i].dump == NULL) {
+            chaos_say("%s %s", line, w[i].is_up ? "no dump" : "down");
+            continue;
+        }
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            char v[160];
+            if (test_dump_get(w[i].dump, section, keys[k], v, sizeof(v)) &&
+                len < sizeof(line))
+                len += (size_t)snprintf(line + len, sizeof(line) - len,
+                                        " %s=%s", keys[k], v);
+        }
+        chaos_say("%s", line);
+    }
+}
+
 void
 chaos_own_poll(chaos_own_t *o, chaos_wadm_t *w, int n)
 {
     for (int i = 0; i < n; i++) {
         w[i].is_dumped = false;
         memset(w[i].owns, 0, sizeof(w[i].owns));
+        free(w[i].dump);
+        w[i].dump = NULL;
         if (!w[i].is_up)
             continue;
         char *d = test_wadm_dump(&w[i].tw);
@@ -89,7 +134,7 @@ chaos_own_poll(chaos_own_t *o, chaos_wadm_t *w, int n)
             continue;
         chaos_own_parse(d, w[i].owns);
         w[i].is_dumped = true;
-        free(d);
+        w[i].dump = d;
     }
     o->polls++;
     uint64_t now = test_now_ms();
@@ -114,6 +159,14 @@ chaos_own_poll(chaos_own_t *o, chaos_wadm_t *w, int n)
                       "of the new one)", chaos_lattices[l], claims);
         }
         s->is_overlap = claims > 1;
+        if (is_current_seen && s->killed_ms != 0) {
+            /* its reconciler was killed and restarted before any poll
+               saw the gap: taken back at once by the same instance */
+            s->prev_slot = s->slot;
+            s->prev_inc = s->inc;
+            chaos_own_event(o, l, s->slot, s->inc, now);
+            s->killed_ms = 0;
+        }
         if (is_current_seen) {
             s->last_seen_ms = now;
             continue;
@@ -125,8 +178,10 @@ chaos_own_poll(chaos_own_t *o, chaos_wadm_t *w, int n)
             s->gap_from_ms = s->last_seen_ms;
             s->slot = -1;
         }
-        if (first < 0)
+        if (first < 0) {
+            chaos_own_explain(o, l, w, n, now);
             continue;
+        }
         chaos_own_event(o, l, first, w[first].incarnation, now);
         s->slot = first;
         s->inc = w[first].incarnation;
