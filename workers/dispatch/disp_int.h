@@ -31,7 +31,7 @@ typedef struct disp {
     nc_t *nc;
     job_runner_t *jobs;
     map_t peers;          /* lattice -> disp_peer_t */
-    map_t last_status;    /* subject -> last body queued (char *) */
+    map_t status_queued;  /* subject -> last body queued (char *) */
     map_t status_retry;   /* subject -> body whose publish failed */
     ev_timer status_timer;  /* retries status_retry */
     bool is_js_ready;
@@ -68,16 +68,6 @@ void disp_cmd_stop(disp_t *d);
 void disp_status_handle(disp_t *d, proto_status_t *st_take);
 void disp_status_start(disp_t *d);
 void disp_status_stop(disp_t *d);
-
-/*
- * Whether body must be published on subject: it differs from the last
- * body queued for it, which last (subject -> char *) then remembers.
- * Pure; the dedup memory of the status publisher.
- */
-bool disp_status_note(map_t *last, const char *subject, const char *body);
-
-/* Forgets subject's last body if it is body (its publish failed). */
-void disp_status_forget(map_t *last, const char *subject, const char *body);
 void disp_js_setup(disp_t *d);
 
 #endif

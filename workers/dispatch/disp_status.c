@@ -2,17 +2,16 @@
  * disp_status.c - publishing application statuses (spec/api.md 6).
  *
  * Runs in dispatch. A status is published with a JetStream publish (so
- * the wadm_status stream keeps it) and skipped when it equals the last
- * one handed to the publisher for its subject. That memory is updated
- * when a status is queued, not when its publish completes: a status
- * equal to the last published one but queued behind a different one
- * must still go out, or the stream keeps the one in between. When
- * nothing is known for a subject (first status, or after a failure) the
- * last stored message is read first (the stream may hold one from
- * before a restart, or from another wadm). A failed publish forgets the
- * subject and is tried again every DISP_STATUS_RETRY_S until it goes out
- * or a newer status replaces it. The blocking publish and read run on
- * the job thread, one at a time, so statuses of one subject stay in order.
+ * the wadm_status stream keeps it) unless it equals the last message the
+ * stream holds for its subject, read from the stream leader just before.
+ * Not from a memory of what this process queued last: another wadm
+ * instance, owner of the lattice for a while, may have written since,
+ * and a status skipped for equalling our own old one leaves the other
+ * instance's in place for good. The blocking read and publish run on the
+ * job thread, one job at a time, so statuses of one subject stay in
+ * order and each is compared with the one published before it. A failed
+ * publish is tried again every DISP_STATUS_RETRY_S until it goes out or
+ * a newer status for the subject replaces it.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -28,7 +27,6 @@ typedef struct disp_status_job {
     disp_t *d;
     char *subject;
     char *body;
-    bool is_last_known;  /* else the stream's last message is compared */
     bool is_published;
     bool is_duplicate;
     char error[160];
@@ -36,9 +34,9 @@ typedef struct disp_status_job {
 
 /* Deep equality of two JSON documents (member order ignored). */
 static bool
-disp_json_equal(const char *a, const char *b)
+disp_json_equal(const char *a, size_t alen, const char *b)
 {
-    cJSON *x = cJSON_Parse(a);
+    cJSON *x = cJSON_ParseWithLength(a, alen);
     cJSON *y = cJSON_Parse(b);
     bool eq = x && y && cJSON_Compare(x, y, true);
     cJSON_Delete(x);
@@ -46,45 +44,24 @@ disp_json_equal(const char *a, const char *b)
     return eq;
 }
 
-bool
-disp_status_note(map_t *last, const char *subject, const char *body)
-{
-    const char *prev = map_get(last, subject);
-    if (prev != NULL && disp_json_equal(prev, body))
-        return false;
-    free(map_put(last, subject, xstrdup(body)));
-    return true;
-}
-
-void
-disp_status_forget(map_t *last, const char *subject, const char *body)
-{
-    const char *prev = map_get(last, subject);
-    if (prev != NULL && strcmp(prev, body) == 0)
-        free(map_del(last, subject));
-}
-
 static void
 disp_status_run(void *arg)
 {
     disp_status_job_t *j = arg;
     jsCtx *js = nc_js(j->d->nc);
-    if (!j->is_last_known) {
-        natsMsg *m = NULL;
-        jsErrCode jerr = 0;
-        if (js_GetLastMsg(&m, js, JSX_STATUS_STREAM, j->subject, NULL,
-                          &jerr) == NATS_OK) {
-            char *last = xstrndup(natsMsg_GetData(m),
-                                  (size_t)natsMsg_GetDataLength(m));
-            natsMsg_Destroy(m);
-            j->is_duplicate = disp_json_equal(last, j->body);
-            free(last);
-            if (j->is_duplicate)
-                return;
-        }
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    if (js_GetLastMsg(&m, js, JSX_STATUS_STREAM, j->subject, NULL, &jerr) ==
+        NATS_OK) {
+        j->is_duplicate = disp_json_equal(natsMsg_GetData(m),
+                                          (size_t)natsMsg_GetDataLength(m),
+                                          j->body);
+        natsMsg_Destroy(m);
+        if (j->is_duplicate)
+            return;
     }
     jsPubAck *ack = NULL;
-    jsErrCode jerr = 0;
+    jerr = 0;
     natsStatus s = js_Publish(&ack, js, j->subject, j->body,
                               (int)strlen(j->body), NULL, &jerr);
     jsPubAck_Destroy(ack);
@@ -108,7 +85,6 @@ disp_status_free(disp_status_job_t *j)
 static void
 disp_status_retry_later(disp_t *d, const char *subject, const char *body)
 {
-    disp_status_forget(&d->last_status, subject, body);
     if (map_get(&d->status_retry, subject) == NULL &&
         map_count(&d->status_retry) >= DISP_STATUS_RETRY_MAX) {
         d->statuses_failed_total++; /* dropped for good */
@@ -124,17 +100,21 @@ disp_status_done(void *arg)
 {
     disp_status_job_t *j = arg;
     disp_t *d = j->d;
+    /* whether no newer status for the subject was queued after this one */
+    const char *queued = map_get(&d->status_queued, j->subject);
+    bool is_newest = queued != NULL && strcmp(queued, j->body) == 0;
+    if (is_newest)
+        free(map_del(&d->status_queued, j->subject));
     if (j->is_duplicate) {
         d->statuses_deduplicated_total++;
     } else if (j->is_published) {
         d->statuses_published_total++;
     } else {
         d->statuses_failed_total++;
-        log_msg(LL_WARN, "publishing status on \"%s\" failed: %s; retrying "
-                "in %.0fs", j->subject, j->error, DISP_STATUS_RETRY_S);
-        /* unless a newer status for the subject is queued already */
-        const char *now = map_get(&d->last_status, j->subject);
-        if (now != NULL && strcmp(now, j->body) == 0)
+        log_msg(LL_WARN, "publishing status on \"%s\" failed: %s%s",
+                j->subject, j->error,
+                is_newest ? "; retrying in 1s" : " (a newer one follows)");
+        if (is_newest)
             disp_status_retry_later(d, j->subject, j->body);
     }
     disp_status_free(j);
@@ -146,28 +126,24 @@ disp_status_drop(void *arg)
     disp_status_free(arg);
 }
 
-/* Queues the publish of body on subject unless it is the last queued. */
+/* Queues the comparison with the stream and the publish of body. */
 static void
 disp_status_submit(disp_t *d, const char *subject, const char *body)
 {
-    bool is_known = map_get(&d->last_status, subject) != NULL;
-    if (!disp_status_note(&d->last_status, subject, body)) {
-        d->statuses_deduplicated_total++;
-        return;
-    }
     disp_status_job_t *j = xcalloc(1, sizeof(*j));
     j->d = d;
     j->subject = xstrdup(subject);
     j->body = xstrdup(body);
-    j->is_last_known = is_known;
     if (job_submit(d->jobs, disp_status_run, disp_status_done,
                    disp_status_drop, j) != 0) {
         d->statuses_failed_total++;
         log_msg(LL_WARN, "status on \"%s\" not queued: publish queue full; "
-                "retrying in %.0fs", subject, DISP_STATUS_RETRY_S);
+                "retrying in 1s", subject);
         disp_status_retry_later(d, subject, body);
         disp_status_free(j);
+        return;
     }
+    free(map_put(&d->status_queued, subject, xstrdup(body)));
 }
 
 void
@@ -201,7 +177,7 @@ disp_on_status_timer(struct ev_loop *loop, ev_timer *t, int revents)
 void
 disp_status_start(disp_t *d)
 {
-    map_init(&d->last_status);
+    map_init(&d->status_queued);
     map_init(&d->status_retry);
     ev_init(&d->status_timer, disp_on_status_timer);
     d->status_timer.repeat = DISP_STATUS_RETRY_S;
@@ -212,7 +188,7 @@ void
 disp_status_stop(disp_t *d)
 {
     ev_timer_stop(wk_loop(d->w), &d->status_timer);
-    map_destroy(&d->last_status, free);
+    map_destroy(&d->status_queued, free);
     map_destroy(&d->status_retry, free);
 }
 
