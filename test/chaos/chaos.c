@@ -2,8 +2,10 @@
  * chaos.c - build/chaos, run by "make chaos": a 3-node JetStream cluster,
  * two simulated lattices of 10 hosts (build/hostsim), three wadm
  * instances (build/wadm) and 50 applications; then, for CHAOS_SECONDS
- * (default 120), a kill -9 every 0.5-3 s of a worker, a whole wadm or a
- * NATS node, while applications are re-versioned; then the checks of
+ * (default 120), a kill -9 every 0.5-3 s of a worker, a whole wadm
+ * (restarted 1-3 s later, one always left running) or a NATS node
+ * (restarted 2-6 s later; one down at a time, and not within 5 s of a
+ * restart), while applications are re-versioned; then the checks of
  * chaos_check.c and the figures.
  *
  * Environment: CHAOS_SECONDS, CHAOS_SEED (printed; default from the
@@ -107,6 +109,14 @@ chaos_on_signal(int sig)
 {
     (void)sig;
     chaos_is_interrupted = 1;
+}
+
+/* Whether env variable name is set to something (not empty, not 0). */
+static bool
+chaos_env_is_set(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
 }
 
 static long
@@ -274,6 +284,7 @@ typedef struct chaos_orphan {
 } chaos_orphan_t;
 
 #define CHAOS_ORPHANS_MAX 64
+#define CHAOS_NATS_SETTLE_MS 5000  /* after a node restart, before a kill */
 #define CHAOS_WORKERS_MAX 16
 
 typedef struct chaos_run {
@@ -289,6 +300,7 @@ typedef struct chaos_run {
     int nats_restarts;
     int nats_down;              /* node index, -1 when all are up */
     uint64_t nats_due_ms;
+    uint64_t nats_settled_ms;   /* no NATS kill before (catching up) */
     chaos_orphan_t orphans[CHAOS_ORPHANS_MAX];
     int norphans;
     int orphans_checked;
@@ -425,8 +437,14 @@ chaos_kill_wadm(chaos_run_t *run)
 static bool
 chaos_kill_nats(chaos_run_t *run)
 {
-    if (run->nats_down >= 0)
-        return false; /* at most one node down at a time */
+    /*
+     * At most one node down at a time, and a restarted node gets time to
+     * catch up first: a node that has not caught up counts as down for
+     * the replicated streams, and two of three down is an outage of the
+     * cluster, not something wadm can be tested against.
+     */
+    if (run->nats_down >= 0 || test_now_ms() < run->nats_settled_ms)
+        return false;
     int i = (int)chaos_rng_range(&run->rng, 0, CHAOS_NODES - 1);
     test_nats_t *node = &g.cluster.node[i];
     pid_t pid = node->proc.pid;
@@ -511,6 +529,7 @@ chaos_tend(chaos_run_t *run, bool is_all)
                       (long)g.cluster.node[i].proc.pid);
             run->nats_down = -1;
             run->nats_restarts++;
+            run->nats_settled_ms = test_now_ms() + CHAOS_NATS_SETTLE_MS;
         } else {
             chaos_fail(&run->report, "NATS node%d did not start again (log "
                        "%s/nats.log); retrying", i, g.cluster.node[i].dir);
@@ -697,7 +716,7 @@ main(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    g.is_keeping = getenv("CHAOS_KEEP") != NULL;
+    g.is_keeping = chaos_env_is_set("CHAOS_KEEP");
     if (atexit(chaos_cleanup) != 0)
         return 1;
     if (test_wadm_bin() == NULL || !test_nats_available()) {
@@ -762,6 +781,8 @@ main(void)
         return 1;
     }
     chaos_loop(&run, (uint64_t)seconds);
+    if (chaos_is_interrupted)
+        return 130; /* the cleanup runs at exit */
     chaos_say("chaos over: restarting what is down");
     chaos_tend(&run, true);
     chaos_rever_join(&g.rever);
@@ -805,7 +826,7 @@ main(void)
         return 130;
     if (rep->failures > 0) {
         g.is_keeping = true;
-        if (getenv("CHAOS_HOLD") != NULL) {
+        if (chaos_env_is_set("CHAOS_HOLD")) {
             chaos_say("CHAOS_HOLD: everything stays up for inspection "
                       "(NATS %s) until SIGINT", g.cluster.urls);
             while (!chaos_is_interrupted)
