@@ -6,9 +6,11 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/clk.h"
+#include "common/jsx.h"
 #include "common/log.h"
 #include "workers/reconciler/rec_lease.h"
 
@@ -33,37 +35,26 @@ rec_lease_is_conflict(void)
 }
 
 /*
- * Reads the key from the stream's leader. kvStore_Get() uses a direct get
- * when the bucket allows it, which any replica answers: one that lags
- * (a node just restarted) returns an older revision, and a standby that
- * alternates between replicas sees the revision "change" and waits for
- * another TTL each time (found by make chaos: lattices without owner for
- * 40 s with a 3 s TTL).
+ * Reads the key from the stream's leader (jsx_kv_get). kvStore_Get() uses
+ * a direct get when the bucket allows it, which any replica answers: one
+ * that lags (a node just restarted) returns an older revision, and a
+ * standby that alternates between replicas sees the revision "change"
+ * and waits for another TTL each time (found by make chaos: lattices
+ * without owner for 40 s with a 3 s TTL).
  */
 static int
 rec_lease_kv_observe(jsCtx *js, kvStore *kv, const char *key,
                      uint64_t *out_revision, char *holder, size_t cap)
 {
-    char stream[256], subject[512];
-    snprintf(stream, sizeof(stream), "KV_%s", kvStore_Bucket(kv));
-    snprintf(subject, sizeof(subject), "$KV.%s.%s", kvStore_Bucket(kv), key);
-    natsMsg *m = NULL;
-    jsErrCode jerr = 0;
-    natsStatus s = js_GetLastMsg(&m, js, stream, subject, NULL, &jerr);
+    char *v = NULL;
+    size_t len = 0;
+    natsStatus s = jsx_kv_get(js, kv, key, &v, &len, out_revision);
     if (s == NATS_NOT_FOUND)
         return REC_LEASE_OK;
     if (s != NATS_OK)
         return REC_LEASE_FAILED;
-    const char *op = NULL;
-    bool is_deleted = natsMsgHeader_Get(m, "KV-Operation", &op) == NATS_OK &&
-                      op != NULL &&
-                      (strcmp(op, "DEL") == 0 || strcmp(op, "PURGE") == 0);
-    if (!is_deleted) {
-        *out_revision = natsMsg_GetSequence(m);
-        rec_lease_holder(natsMsg_GetData(m), natsMsg_GetDataLength(m), holder,
-                         cap);
-    }
-    natsMsg_Destroy(m);
+    rec_lease_holder(v, (int)len, holder, cap);
+    free(v);
     return REC_LEASE_OK;
 }
 
