@@ -171,6 +171,8 @@ static char *const chaos_wadm_args[] = {
     "--restart-intensity", "1000",
     "--heartbeat-interval-ms", "1000",
     "--status-reply-timeout-ms", "300",
+    /* every command in the logs, for the post-mortem of a failed run */
+    "--log-level", "debug",
     NULL,
 };
 

@@ -312,6 +312,72 @@ chaos_check_converge(chaos_api_t *a, const chaos_app_t *apps,
     chaos_check_manifests(a, apps, r);
 }
 
+/*
+ * Which applications of lattice l got more starts than they needed:
+ * replays the hosts' record of component.scale requests (the count asked
+ * of each host for each component) and prints each such application
+ * with its requests, oldest first.
+ */
+static void
+chaos_explain_starts(chaos_api_t *a, const chaos_app_t *apps, int l)
+{
+    char why[512];
+    cJSON *resp = chaos_hs_admin(a, chaos_lattices[l], "commands",
+                                 "{\"kind\":\"component.scale\"}", why,
+                                 sizeof(why));
+    if (resp == NULL) {
+        printf("  (the hosts' command record is unavailable: %s)\n", why);
+        return;
+    }
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(resp, "commands");
+    cJSON *count_at = cJSON_CreateObject(); /* "host/component" -> count */
+    long started[CHAOS_APPS] = {0};
+    const cJSON *c;
+    cJSON_ArrayForEach(c, list)
+    {
+        cJSON *body = cJSON_Parse(chaos_str(c, "body"));
+        const cJSON *ann = cJSON_GetObjectItemCaseSensitive(body,
+                                                            "annotations");
+        int i = chaos_app_index(apps, chaos_str(ann, "wasmcloud.dev/appspec"));
+        char key[256];
+        snprintf(key, sizeof(key), "%.64s/%.128s", chaos_str(c, "host"),
+                 chaos_str(body, "component_id"));
+        long now = chaos_num(body, "count");
+        long before = chaos_num(count_at, key);
+        if (cJSON_GetObjectItemCaseSensitive(count_at, key) == NULL)
+            cJSON_AddNumberToObject(count_at, key, (double)now);
+        else
+            cJSON_SetNumberValue(
+                cJSON_GetObjectItemCaseSensitive(count_at, key), (double)now);
+        if (i >= 0 && now > before)
+            started[i] += now - before;
+        cJSON_Delete(body);
+    }
+    for (int i = 0; i < CHAOS_APPS; i++) {
+        if (apps[i].lattice != l || started[i] <= chaos_app_needed(&apps[i]))
+            continue;
+        printf("  %s: %ld instance(s) started, %d needed (versions:",
+               apps[i].name, started[i], chaos_app_needed(&apps[i]));
+        for (int v = 1; v <= apps[i].ndeployed; v++)
+            printf(" v%d=%d", v, apps[i].count[v - 1]);
+        printf("); its component.scale requests:\n");
+        cJSON_ArrayForEach(c, list)
+        {
+            cJSON *body = cJSON_Parse(chaos_str(c, "body"));
+            const cJSON *ann =
+                cJSON_GetObjectItemCaseSensitive(body, "annotations");
+            if (strcmp(chaos_str(ann, "wasmcloud.dev/appspec"),
+                       apps[i].name) == 0)
+                printf("    %s host %.8s count %ld\n", chaos_str(c, "time"),
+                       chaos_str(c, "host"), chaos_num(body, "count"));
+            cJSON_Delete(body);
+        }
+    }
+    fflush(stdout);
+    cJSON_Delete(count_at);
+    cJSON_Delete(resp);
+}
+
 void
 chaos_check_commands(chaos_api_t *a, const chaos_app_t *apps,
                      chaos_report_t *r)
@@ -342,9 +408,11 @@ chaos_check_commands(chaos_api_t *a, const chaos_app_t *apps,
         r->scale_failed[l] = chaos_num(k, "component.scale:failed");
         r->started[l] = chaos_num(k, "component.instances:started");
         cJSON_Delete(resp);
-        if (r->started[l] > r->needed[l])
+        if (r->started[l] > r->needed[l]) {
             chaos_fail(r, "%s: the hosts started %ld instances, the "
                        "deployments needed %ld: work was done twice",
                        chaos_lattices[l], r->started[l], r->needed[l]);
+            chaos_explain_starts(a, apps, l);
+        }
     }
 }
