@@ -65,8 +65,11 @@ void disp_cmd_on_reply(disp_t *d, natsMsg *msg);
 void disp_cmd_stop(disp_t *d);
 
 /* disp_status.c */
+/* Queues a status from a reconciler for comparison and publish. */
 void disp_status_handle(disp_t *d, proto_status_t *st_take);
+/* Sets up the status maps and the retry timer (loop thread). */
 void disp_status_start(disp_t *d);
+/* Stops the retry timer and frees what waits; after job_runner_free(). */
 void disp_status_stop(disp_t *d);
 void disp_js_setup(disp_t *d);
 
