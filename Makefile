@@ -9,6 +9,9 @@
 #   make fuzz         every libFuzzer target for FUZZ_SECONDS each (clang)
 #   make bench        the benchmarks, printing their figures
 #   make demo         a scripted deploy on simulated hosts
+#   make chaos        3 wadm instances on a 3-node NATS cluster, processes
+#                     killed at random for CHAOS_SECONDS (default 120),
+#                     then convergence checks (test/chaos/chaos.c)
 #
 # Flags come from pkg-config; libev has no .pc file on Debian.
 
@@ -16,6 +19,7 @@ BUILD ?= build
 CC ?= cc
 SAN ?=
 FUZZ_SECONDS ?= 12
+CHAOS_SECONDS ?= 120
 ARGS ?=
 
 PKGS := libnats msgpack libcjson yaml-0.1 libmicrohttpd
@@ -60,6 +64,7 @@ UNIT_SRC := $(filter-out test/check_main.c,$(wildcard test/check_*.c))
 IT_SRC := $(wildcard test/integration/check_*.c)
 BENCH_SRC := $(wildcard test/bench/bench_*.c)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+CHAOS_SRC := $(wildcard test/chaos/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -72,6 +77,7 @@ HOSTSIM := $(BUILD)/hostsim
 CHECK_UNIT := $(BUILD)/check_unit
 CHECK_IT := $(BUILD)/check_integration
 BENCHES := $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+CHAOS := $(BUILD)/chaos
 
 BINS := $(WADM) $(WORKER)
 ifneq ($(wildcard cmd/wadmctl.c),)
@@ -82,7 +88,7 @@ BINS += $(HOSTSIM)
 endif
 
 .PHONY: all deps run test test-run check-asan valgrind fuzz bench demo \
-	chaos clean
+	chaos clean FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -130,6 +136,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@test/demo.sh $(BUILD)
 
+# CHAOS_SEED repeats a run's choices; CHAOS_KINDS picks what is killed.
+chaos: deps
+	@$(MAKE) --no-print-directory all $(CHAOS)
+	@WADM_BIN=$(abspath $(WADM)) HOSTSIM_BIN=$(abspath $(HOSTSIM)) \
+	  CHAOS_SECONDS=$(CHAOS_SECONDS) $(CHAOS)
+
 clean:
 	rm -rf build build-asan build-vg build-fuzz
 
@@ -159,15 +171,21 @@ $(HOSTSIM): $(call obj,$(HOSTSIM_SRC)) $(LIB)
 # Each runner's suite list is generated from the file names:
 # test/check_foo.c exports foo_suite(), test/integration/check_bar.c
 # exports bar_suite().
-$(BUILD)/gen/unit/suites.gen.h: $(UNIT_SRC) Makefile
+# Written every time, replaced only when the list changed: a deleted
+# suite file must drop out of the list, which no prerequisite can tell.
+$(BUILD)/gen/unit/suites.gen.h: FORCE
 	@mkdir -p $(dir $@)
 	@for f in $(UNIT_SRC); do n=$$(basename $$f .c); \
-	  echo "SUITE($${n#check_})"; done > $@.tmp && mv $@.tmp $@
+	  echo "SUITE($${n#check_})"; done > $@.tmp && \
+	  { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
 
-$(BUILD)/gen/it/suites.gen.h: $(IT_SRC) Makefile
+$(BUILD)/gen/it/suites.gen.h: FORCE
 	@mkdir -p $(dir $@)
 	@for f in $(IT_SRC); do n=$$(basename $$f .c); \
-	  echo "SUITE($${n#check_})"; done > $@.tmp && mv $@.tmp $@
+	  echo "SUITE($${n#check_})"; done > $@.tmp && \
+	  { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+FORCE:
 
 $(BUILD)/obj/check_main_unit.o: test/check_main.c $(BUILD)/gen/unit/suites.gen.h
 	@mkdir -p $(dir $@)
@@ -188,5 +206,8 @@ $(CHECK_IT): $(BUILD)/obj/check_main_it.o \
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
+
+$(CHAOS): $(call obj,$(CHAOS_SRC) $(TESTLIB_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

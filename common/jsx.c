@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/nc.h"
+#include "common/xalloc.h"
 
 static jsStorageType
 jsx_storage(const cfg_t *cfg)
@@ -55,6 +56,35 @@ jsx_kv_open(jsCtx *js, const cfg_t *cfg, const char *name, int64_t max_bytes,
     }
     log_msg(LL_INFO, "created KV bucket \"%s\"", name);
     return 0;
+}
+
+natsStatus
+jsx_kv_get(jsCtx *js, kvStore *kv, const char *key, char **value,
+           size_t *len, uint64_t *revision)
+{
+    *value = NULL;
+    *len = 0;
+    *revision = 0;
+    char stream[256], subject[1024];
+    snprintf(stream, sizeof(stream), "KV_%s", kvStore_Bucket(kv));
+    snprintf(subject, sizeof(subject), "$KV.%s.%s", kvStore_Bucket(kv), key);
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetLastMsg(&m, js, stream, subject, NULL, &jerr);
+    if (s != NATS_OK)
+        return s;
+    const char *op = NULL;
+    if (natsMsgHeader_Get(m, "KV-Operation", &op) == NATS_OK && op != NULL &&
+        (strcmp(op, "DEL") == 0 || strcmp(op, "PURGE") == 0)) {
+        natsMsg_Destroy(m);
+        return NATS_NOT_FOUND;
+    }
+    int n = natsMsg_GetDataLength(m);
+    *len = n > 0 ? (size_t)n : 0;
+    *value = xstrndup(natsMsg_GetData(m) ? natsMsg_GetData(m) : "", *len);
+    *revision = natsMsg_GetSequence(m);
+    natsMsg_Destroy(m);
+    return NATS_OK;
 }
 
 static bool

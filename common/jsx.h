@@ -35,4 +35,15 @@ int jsx_ensure_all(jsCtx *js, const cfg_t *cfg, char *err, size_t cap);
 int jsx_kv_open(jsCtx *js, const cfg_t *cfg, const char *name,
                 int64_t max_bytes, kvStore **kv, char *err, size_t cap);
 
+/*
+ * Reads key of KV bucket kv from the bucket stream's leader
+ * (js_GetLastMsg), where kvStore_Get() makes a direct get that any
+ * replica answers, a lagging one with an older value: a read that
+ * follows a write may then not see it. Returns NATS_OK with *value
+ * (NUL-terminated, caller frees), *len and *revision; NATS_NOT_FOUND
+ * when the key is absent, deleted or purged; else the nats.c status.
+ */
+natsStatus jsx_kv_get(jsCtx *js, kvStore *kv, const char *key, char **value,
+                      size_t *len, uint64_t *revision);
+
 #endif

@@ -274,6 +274,27 @@ nc_url_normalize(const char *url)
     return buf_take(&b, NULL);
 }
 
+natsStatus
+nc_options_set_servers(natsOptions *opts, const char *url)
+{
+    /*
+     * natsOptions_SetURL() takes one URL: given a list it accepts it and
+     * then no connect ever succeeds ("No server available"). Only
+     * natsConnection_ConnectTo() splits lists, and it takes no options.
+     */
+    char *list = nc_url_normalize(url);
+    const char *servers[NC_SERVERS_MAX];
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save);
+         tok != NULL && n < NC_SERVERS_MAX;
+         tok = strtok_r(NULL, ",", &save))
+        servers[n++] = tok;
+    natsStatus s = n <= 1 ? natsOptions_SetURL(opts, n ? servers[0] : list)
+                          : natsOptions_SetServers(opts, servers, n);
+    free(list);
+    return s;
+}
+
 /* Reads a literal-or-file value (spec/storage.md section 6). */
 static char *
 nc_literal_or_file(const char *v, bool is_seed)
@@ -346,7 +367,7 @@ nc_options_new(const cfg_t *cfg, const char *name, natsOptions **out,
     snprintf(conn_name, sizeof(conn_name), "wadm-c %s", name);
     natsStatus s = natsOptions_Create(&opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, url);
+        s = nc_options_set_servers(opts, url);
     if (s == NATS_OK)
         s = natsOptions_SetName(opts, conn_name);
     if (s == NATS_OK && cfg->nats_creds_file)

@@ -84,4 +84,14 @@ const char *nc_last_error(void);
 /* The server URL in the form nats.c expects ("host:port" -> nats://...). */
 char *nc_url_normalize(const char *url);
 
+#define NC_SERVERS_MAX 32
+
+/*
+ * Gives opts the servers of url: one URL or a comma-separated list (of at
+ * most NC_SERVERS_MAX), each normalised by nc_url_normalize(). nats.c
+ * tries the servers of a list in turn, at connect and at every reconnect.
+ * Returns the nats.c status. Does not block.
+ */
+natsStatus nc_options_set_servers(natsOptions *opts, const char *url);
+
 #endif

@@ -206,6 +206,91 @@ START_TEST(test_rec_own_key_is_the_lattice_escaped_for_kv)
 }
 END_TEST
 
+/*
+ * A takeover that fails for want of NATS (not a lost race) is tried
+ * again at once with the revision seen: before, the standby forgot what
+ * it had observed, and each failed attempt cost another whole TTL
+ * (found by make chaos: lattices without owner for 15 s with a 3 s TTL
+ * while a NATS node restarted).
+ */
+START_TEST(test_rec_lease_failed_takeover_retried_without_new_ttl)
+{
+    kv_t k = {0, "", 100};
+    rec_lease_t a, b;
+    rec_lease_init(&a, "A", 10000, 2000, 0);
+    rec_lease_init(&b, "B", 10000, 2000, 0);
+    step(&a, &k, 0);
+    step(&a, &k, 0);
+    uint64_t dead_at = 20000, takeover = 0;
+    int failures = 0;
+    for (uint64_t t = 0; t <= 80000 && takeover == 0; t += 50) {
+        if (t < dead_at)
+            step(&a, &k, t);
+        int next = rec_lease_next(&b, t);
+        if (next == REC_LEASE_TAKEOVER && failures < 3) {
+            b.is_busy = true;
+            rec_lease_done(&b, next, REC_LEASE_FAILED, 0, "", t);
+            failures++;
+            continue;
+        }
+        step(&b, &k, t);
+        if (b.state == REC_LEASE_OWNER)
+            takeover = t;
+    }
+    ck_assert_int_eq(failures, 3);
+    ck_assert_uint_gt(takeover, dead_at);
+    /* one TTL, one observation period, three quick retries */
+    ck_assert_uint_le(takeover, dead_at + 10000 + 2000 + 3 * 600);
+    ck_assert_uint_eq(b.revision, k.revision);
+}
+END_TEST
+
+/* A create that fails for want of NATS is retried, not re-observed. */
+START_TEST(test_rec_lease_failed_create_retried)
+{
+    rec_lease_t a;
+    rec_lease_init(&a, "A", 10000, 2000, 0);
+    a.is_busy = true;
+    rec_lease_done(&a, REC_LEASE_OBSERVE, REC_LEASE_OK, 0, "", 0);
+    ck_assert_int_eq(rec_lease_next(&a, 0), REC_LEASE_CREATE);
+    a.is_busy = true;
+    rec_lease_done(&a, REC_LEASE_CREATE, REC_LEASE_FAILED, 0, "", 0);
+    ck_assert_int_eq(a.state, REC_LEASE_STANDBY);
+    ck_assert_int_eq(rec_lease_next(&a, 100), REC_LEASE_NONE);
+    ck_assert_int_eq(rec_lease_next(&a, 501), REC_LEASE_CREATE);
+}
+END_TEST
+
+/*
+ * Reads that alternate between an up-to-date replica and a lagging one
+ * (revision 5, then 4, then 5...) are not changes: the lease lapses one
+ * TTL after the last real renewal. Before, every flip restarted the TTL.
+ */
+START_TEST(test_rec_lease_stale_read_does_not_restart_the_ttl)
+{
+    rec_lease_t b;
+    rec_lease_init(&b, "B", 3000, 500, 0);
+    uint64_t takeover_at = 0;
+    for (uint64_t t = 0; t <= 20000 && takeover_at == 0; t += 50) {
+        int a = rec_lease_next(&b, t);
+        if (a == REC_LEASE_NONE)
+            continue;
+        b.is_busy = true;
+        if (a == REC_LEASE_OBSERVE) {
+            uint64_t rev = (t / 500) % 2 == 0 ? 5 : 4;
+            rec_lease_done(&b, a, REC_LEASE_OK, rev, "A", t);
+        } else {
+            ck_assert_int_eq(a, REC_LEASE_TAKEOVER);
+            ck_assert_uint_eq(b.revision, 5);
+            rec_lease_done(&b, a, REC_LEASE_OK, 6, "B", t);
+            takeover_at = t;
+        }
+    }
+    ck_assert_uint_gt(takeover_at, 0);
+    ck_assert_uint_le(takeover_at, 3000 + 500);
+}
+END_TEST
+
 Suite *
 rec_lease_suite(void)
 {
@@ -221,6 +306,9 @@ rec_lease_suite(void)
     tcase_add_test(tc, test_rec_lease_race_to_create_has_one_winner);
     tcase_add_test(tc, test_rec_lease_released_lease_is_taken_at_once);
     tcase_add_test(tc, test_rec_own_key_is_the_lattice_escaped_for_kv);
+    tcase_add_test(tc, test_rec_lease_failed_takeover_retried_without_new_ttl);
+    tcase_add_test(tc, test_rec_lease_failed_create_retried);
+    tcase_add_test(tc, test_rec_lease_stale_read_does_not_restart_the_ttl);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -40,6 +40,8 @@ static size_t nseen; /* sent[] entries already looked at by the test */
 static uint64_t next_id;
 static char *status_app;
 static char *status_doc;
+static bool is_status_refused; /* the publisher is fenced or down */
+static size_t nstatus_refused;
 /* the lattice's config store, as config.put/get/del see it */
 static char *store_name[STORE_MAX];
 static char *store_val[STORE_MAX];
@@ -66,6 +68,10 @@ static int
 fake_status(void *arg, const char *app, const char *json)
 {
     (void)arg;
+    if (is_status_refused) {
+        nstatus_refused++;
+        return -1;
+    }
     free(status_app);
     free(status_doc);
     status_app = xstrdup(app);
@@ -178,6 +184,8 @@ setup(void)
     next_id = 0;
     nstore = 0;
     status_app = status_doc = NULL;
+    is_status_refused = false;
+    nstatus_refused = 0;
     log_init("test", false, LL_ERROR);
     rec_engine_io_t io = {fake_send, fake_status, NULL};
     rec_engine_init(&eng, "default", &io);
@@ -928,6 +936,43 @@ START_TEST(test_undeploy_of_unknown_app_publishes_undeployed)
 }
 END_TEST
 
+/*
+ * A status the publisher did not take (a fenced owner, dispatch down) is
+ * offered again at the next pass instead of being taken as published,
+ * and rec_engine_statuses_resend() (dispatch restarted) offers every one
+ * again. Before, the engine remembered a refused status as published and
+ * the stream kept the one before it until the next change.
+ */
+START_TEST(test_status_not_taken_is_offered_again)
+{
+    heartbeat("H1", NULL, NULL, NULL, 100);
+    is_status_refused = true;
+    deploy(TEST_LAT_MF_HEAD("st") "  components:\n"
+           "    - name: c\n"
+           "      type: component\n"
+           "      properties: {image: ic}\n"
+           "      traits:\n"
+           "        - type: spreadscaler\n"
+           "          properties: {instances: 1}\n",
+           1000);
+    answer_all(1000);
+    ck_assert_uint_gt(nstatus_refused, 0);
+    ck_assert_ptr_null(status_doc);
+    is_status_refused = false;
+    rec_engine_pass(&eng, 1100);
+    ck_assert_ptr_nonnull(status_doc);
+    ck_assert_str_eq(status_app, "st");
+    /* taken: not offered twice */
+    free(status_doc);
+    status_doc = NULL;
+    rec_engine_pass(&eng, 1200);
+    ck_assert_ptr_null(status_doc);
+    rec_engine_statuses_resend(&eng);
+    rec_engine_pass(&eng, 1300);
+    ck_assert_ptr_nonnull(status_doc);
+}
+END_TEST
+
 Suite *
 rec_scenario_suite(void)
 {
@@ -945,6 +990,7 @@ rec_scenario_suite(void)
     tcase_add_test(tc, test_upgrade_of_outdatedapp_follows_13_2);
     tcase_add_test(tc, test_status_document_aggregates_scalers);
     tcase_add_test(tc, test_undeploy_of_unknown_app_publishes_undeployed);
+    tcase_add_test(tc, test_status_not_taken_is_offered_again);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -295,6 +295,8 @@ void hs_record_destroy(hs_record_t *rec);
 void hs_record_add(hs_record_t *rec, const char *subject, const char *kind,
                    const char *host, const char *body, size_t len);
 void hs_record_reset(hs_record_t *rec);
+void hs_record_scale_effect(hs_record_t *rec, const char *host,
+                            uint32_t before, uint32_t after, bool is_failed);
 cJSON *hs_record_report(const hs_record_t *rec, const char *host,
                         const char *kind, bool is_listing);
 

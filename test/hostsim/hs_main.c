@@ -22,6 +22,7 @@
 #include "common/clk.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/nc.h"
 #include "common/xalloc.h"
 
 static void
@@ -306,7 +307,7 @@ hs_sim_connect(hs_sim_t *sim)
     natsOptions *opts = NULL;
     natsStatus s = natsOptions_Create(&opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, sim->opts.nats_url);
+        s = nc_options_set_servers(opts, sim->opts.nats_url);
     if (s == NATS_OK)
         s = natsOptions_SetName(opts, "hostsim");
     if (s == NATS_OK)

@@ -19,7 +19,7 @@
 
 static const char hs_usage[] =
     "usage: hostsim [options]\n"
-    "  --nats URL            NATS server (default nats://127.0.0.1:4222)\n"
+    "  --nats URL[,URL...]   NATS server(s) (default nats://127.0.0.1:4222)\n"
     "  --lattice NAME        lattice id (default \"default\")\n"
     "  --seed N              seed of host ids and names (default 1)\n"
     "  --host K=V[,K=V...]   add a host with these labels (repeatable)\n"

@@ -82,13 +82,13 @@ hs_record_destroy(hs_record_t *rec)
 }
 
 static void
-hs_count_inc(cJSON *counts, const char *key)
+hs_count_add(cJSON *counts, const char *key, uint64_t by)
 {
     cJSON *n = cJSON_GetObjectItemCaseSensitive(counts, key);
     if (n == NULL)
-        cJSON_AddNumberToObject(counts, key, 1);
+        cJSON_AddNumberToObject(counts, key, (double)by);
     else
-        cJSON_SetNumberValue(n, n->valuedouble + 1);
+        cJSON_SetNumberValue(n, n->valuedouble + (double)by);
 }
 
 /*
@@ -109,13 +109,46 @@ hs_record_scale_kind(const char *body, size_t len)
 }
 
 static void
-hs_record_count(hs_record_t *rec, const char *kind, const char *host)
+hs_record_count_by(hs_record_t *rec, const char *kind, const char *host,
+                   uint64_t by)
 {
-    hs_count_inc(rec->by_kind, kind);
+    hs_count_add(rec->by_kind, kind, by);
     cJSON *per = cJSON_GetObjectItemCaseSensitive(rec->by_host, host);
     if (per == NULL)
         per = cJSON_AddObjectToObject(rec->by_host, host);
-    hs_count_inc(per, kind);
+    hs_count_add(per, kind, by);
+}
+
+static void
+hs_record_count(hs_record_t *rec, const char *kind, const char *host)
+{
+    hs_record_count_by(rec, kind, host, 1);
+}
+
+/*
+ * Counts what a component.scale did on host, from the instance count
+ * before to the one after (is_failed: it failed, nothing changed). A
+ * scale that asks for the count a host already runs is a no-op: tests
+ * tell redundant commands from needed ones by these counters, which the
+ * request counters above cannot do.
+ */
+void
+hs_record_scale_effect(hs_record_t *rec, const char *host, uint32_t before,
+                       uint32_t after, bool is_failed)
+{
+    if (is_failed) {
+        hs_record_count(rec, "component.scale:failed", host);
+    } else if (after > before) {
+        hs_record_count(rec, "component.scale:up", host);
+        hs_record_count_by(rec, "component.instances:started", host,
+                           after - before);
+    } else if (after < before) {
+        hs_record_count(rec, "component.scale:down", host);
+        hs_record_count_by(rec, "component.instances:stopped", host,
+                           before - after);
+    } else {
+        hs_record_count(rec, "component.scale:noop", host);
+    }
 }
 
 static cJSON *

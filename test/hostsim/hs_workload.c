@@ -181,8 +181,12 @@ hs_ctl_component_scale(hs_req_t *r)
             c->image_ref, ref);
     hs_req_reply(r, true, message ? message : "", NULL);
     free(message);
+    uint32_t before = c != NULL ? c->max_instances : 0;
     bool is_scaled = hs_scale_task(r, id, ref, host_id, count, annotations,
                                    config);
+    c = hs_host_comp_find(r->host, id); /* the task may have removed it */
+    hs_record_scale_effect(&r->sim->record, r->host->id, before,
+                           c != NULL ? c->max_instances : 0, !is_scaled);
     if (is_scaled && is_ref_changed && allow_update) {
         cJSON *none = cJSON_CreateObject();
         hs_update_task(r, id, ref, host_id, none);

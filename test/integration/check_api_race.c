@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsx.h"
 #include "test/lib/test_api.h"
 #include "test/lib/test_util.h"
 
@@ -261,6 +262,61 @@ START_TEST(test_api_deploy_races_with_put_two_instances)
 }
 END_TEST
 
+/*
+ * jsx_kv_get(): the read every decision of a reconciler rests on (the
+ * lease, the deployed manifests, the lattice state) goes to the bucket
+ * stream's leader, so that a read after a write sees it even when a
+ * replica lags (a kvStore_Get() direct get may be answered by any
+ * replica; make chaos saw an owner read v2 of an app 6 ms after it had
+ * stored v3, scale down to v2's count and up again). Here its answers:
+ * value and revision as kvStore_Get() gives them, not found for absent,
+ * deleted and purged keys.
+ */
+START_TEST(test_api_kv_get_from_the_leader)
+{
+    if (!test_nats_available()) {
+        test_skip("%s: nats-server is not installed", __func__);
+        return;
+    }
+    test_nats_t n;
+    ck_assert_int_eq(test_nats_start(&n, NULL), 0);
+    natsConnection *nc = test_nc_connect(n.url);
+    ck_assert_ptr_nonnull(nc);
+    jsCtx *js = NULL;
+    ck_assert_int_eq(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = "kvget";
+    kvStore *kv = NULL;
+    ck_assert_int_eq(js_CreateKeyValue(&kv, js, &kc), NATS_OK);
+    uint64_t rev = 0;
+    ck_assert_int_eq(kvStore_PutString(&rev, kv, "a", "one"), NATS_OK);
+    ck_assert_int_eq(kvStore_PutString(&rev, kv, "a", "two"), NATS_OK);
+    char *v = NULL;
+    size_t len = 0;
+    uint64_t got = 0;
+    ck_assert_int_eq(jsx_kv_get(js, kv, "a", &v, &len, &got), NATS_OK);
+    ck_assert_str_eq(v, "two");
+    ck_assert_uint_eq(len, 3);
+    ck_assert_uint_eq(got, rev);
+    free(v);
+    ck_assert_int_eq(jsx_kv_get(js, kv, "absent", &v, &len, &got),
+                     NATS_NOT_FOUND);
+    ck_assert_ptr_null(v);
+    ck_assert_int_eq(kvStore_Delete(kv, "a"), NATS_OK);
+    ck_assert_int_eq(jsx_kv_get(js, kv, "a", &v, &len, &got),
+                     NATS_NOT_FOUND);
+    ck_assert_int_eq(kvStore_PutString(&rev, kv, "b", "x"), NATS_OK);
+    ck_assert_int_eq(kvStore_Purge(kv, "b", NULL), NATS_OK);
+    ck_assert_int_eq(jsx_kv_get(js, kv, "b", &v, &len, &got),
+                     NATS_NOT_FOUND);
+    kvStore_Destroy(kv);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    test_nats_destroy(&n);
+}
+END_TEST
+
 Suite *
 api_race_suite(void)
 {
@@ -271,6 +327,7 @@ api_race_suite(void)
     tcase_add_test(tc, test_api_concurrent_first_puts_two_instances);
     tcase_add_test(tc, test_api_deploy_races_with_put_one_instance);
     tcase_add_test(tc, test_api_deploy_races_with_put_two_instances);
+    tcase_add_test(tc, test_api_kv_get_from_the_leader);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -855,6 +855,98 @@ START_TEST(test_hostsim_command_record)
 }
 END_TEST
 
+/* The count>0 kinds cannot tell a needed start from a redundant one. */
+START_TEST(test_hostsim_scale_effects_counted)
+{
+    test_hs_t t;
+    HS_START(&t, 2, "--hosts", "2");
+    const char *a = t.ids[0];
+    const char *b = t.ids[1];
+    static const struct {
+        int host;
+        const char *id;
+        unsigned count;
+    } steps[] = {
+        {0, "c", 2}, /* up +2 (fresh start) */
+        {0, "c", 2}, /* noop: the same count again */
+        {0, "c", 3}, /* up +1 */
+        {1, "c", 1}, /* up +1: another host */
+        {0, "c", 1}, /* down -2 */
+        {0, "c", 0}, /* down -1 (stopped) */
+        {0, "c", 0}, /* noop: nothing to stop */
+        {1, "d", 0}, /* noop: never started */
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        const char *h = steps[i].host ? b : a;
+        expect_reply(ctlf(&t, scale_body(h, steps[i].id, REF1, ANN1,
+                                         steps[i].count, NULL),
+                          "component.scale.%s", h), true, "");
+    }
+    cJSON_Delete(admin(&t, "fault", "{\"kind\":\"component_scale\","
+                                    "\"error\":\"no\",\"count\":1}"));
+    expect_reply(ctlf(&t, scale_body(b, "c", REF1, ANN1, 5, NULL),
+                      "component.scale.%s", b), true, "");
+    cJSON *r = admin(&t, "commands", "{\"list\":false}");
+    cJSON *resp = cJSON_GetObjectItem(r, "response");
+    cJSON *k = cJSON_GetObjectItem(resp, "by_kind");
+    ck_assert(num(k, "component.scale") == 9);
+    ck_assert(num(k, "component.scale:count>0") == 6);
+    ck_assert(num(k, "component.scale:up") == 3);
+    ck_assert(num(k, "component.scale:down") == 2);
+    ck_assert(num(k, "component.scale:noop") == 3);
+    ck_assert(num(k, "component.scale:failed") == 1);
+    ck_assert(num(k, "component.instances:started") == 4);
+    ck_assert(num(k, "component.instances:stopped") == 3);
+    cJSON *hb = cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "by_host"), b);
+    ck_assert(num(hb, "component.instances:started") == 1);
+    ck_assert(num(hb, "component.scale:noop") == 1);
+    ck_assert(num(hb, "component.scale:failed") == 1);
+    cJSON_Delete(r);
+    cJSON_Delete(admin(&t, "reset", NULL));
+    r = admin(&t, "commands", "{\"list\":false}");
+    k = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "response"), "by_kind");
+    ck_assert_ptr_null(cJSON_GetObjectItem(k, "component.instances:started"));
+    cJSON_Delete(r);
+    finish(&t);
+}
+END_TEST
+
+/* --nats takes the servers of a cluster; the first may be down. */
+START_TEST(test_hostsim_connects_through_a_server_list)
+{
+    const char *bin = getenv("HOSTSIM_BIN");
+    if (!test_nats_available() || bin == NULL || bin[0] == '\0') {
+        test_skip("%s: nats-server or HOSTSIM_BIN missing", __func__);
+        return;
+    }
+    test_nats_t up;
+    ck_assert_int_eq(test_nats_start(&up, NULL), 0);
+    char list[160];
+    snprintf(list, sizeof(list), "127.0.0.1:%d,%s", test_free_port(),
+             up.url);
+    char log[300];
+    snprintf(log, sizeof(log), "%s/hostsim.log", up.dir);
+    char *argv[] = {(char *)bin, "--nats", list, "--lattice", LAT,
+                    "--hosts", "2", NULL};
+    test_proc_t p;
+    ck_assert_int_eq(test_proc_start(&p, argv, NULL, log), 0);
+    bool is_ready = false;
+    uint64_t deadline = test_now_ms() + 10000;
+    while (!is_ready && test_now_ms() < deadline) {
+        char *text = test_read_file(log, NULL);
+        is_ready = text && strstr(text, "2 hosts ready") != NULL;
+        free(text);
+        if (!is_ready)
+            test_pause_ms(20);
+    }
+    int st = test_proc_stop(&p, 5000);
+    test_nats_destroy(&up);
+    ck_assert_msg(is_ready, "hostsim did not connect through \"%s\"", list);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d",
+                  st);
+}
+END_TEST
+
 START_TEST(test_hostsim_malformed_bodies)
 {
     test_hs_t t;
@@ -1056,6 +1148,8 @@ hostsim_suite(void)
     tcase_add_test(tc, test_hostsim_die_is_silent);
     tcase_add_test(tc, test_hostsim_graceful_stops);
     tcase_add_test(tc, test_hostsim_command_record);
+    tcase_add_test(tc, test_hostsim_scale_effects_counted);
+    tcase_add_test(tc, test_hostsim_connects_through_a_server_list);
     tcase_add_test(tc, test_hostsim_malformed_bodies);
     tcase_add_test(tc, test_hostsim_slow_and_auction);
     tcase_add_test(tc, test_hostsim_survives_nats_restart);

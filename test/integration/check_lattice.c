@@ -1294,6 +1294,84 @@ START_TEST(test_lattice_discovery)
 }
 END_TEST
 
+/* ---- statuses ------------------------------------------------------------ */
+
+#define LT_STAT_APP                                                          \
+    "apiVersion: core.oam.dev/v1beta1\n"                                     \
+    "kind: Application\n"                                                    \
+    "metadata:\n"                                                            \
+    "  name: lt-stat\n"                                                      \
+    "  annotations: {version: v1}\n"                                         \
+    "spec:\n"                                                                \
+    "  components:\n"                                                        \
+    "    - name: hello\n"                                                    \
+    "      type: component\n"                                                \
+    "      properties: {image: ghcr.io/example/hello:0.1.0}\n"                \
+    "      traits:\n"                                                        \
+    "        - type: spreadscaler\n"                                         \
+    "          properties: {instances: 1}\n"
+
+/* Polls model.status of lt-stat until its type is want. */
+static bool
+lt_stat_is(lt_t *t, const char *want, unsigned timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + timeout_ms;
+    for (;;) {
+        cJSON *r = lt_api(t, "ltstat", "model.status.lt-stat", "");
+        bool is_it = strcmp(lt_str(lt_get(lt_get(r, "status"), "status"),
+                                   "type"),
+                            want) == 0;
+        cJSON_Delete(r);
+        if (is_it)
+            return true;
+        if (test_now_ms() >= deadline)
+            return false;
+        test_pause_ms(50);
+    }
+}
+
+/*
+ * Another wadm instance, owner for a while, left a different status for
+ * an application in the status stream. When this instance's reconciler
+ * publishes the application's status again (here: restarted after kill
+ * -9, with the same dispatch), it must land in the stream. Dispatch used
+ * to skip it as equal to the last status *it* had queued, which was no
+ * longer the last in the stream (found by make chaos: apps showed
+ * "reconciling" for good after failovers).
+ */
+START_TEST(test_lattice_status_written_elsewhere_is_corrected)
+{
+    lt_t t;
+    const char *hs_args[] = {"--hosts", "1", NULL};
+    if (!lt_begin(&t, "ltstat", 1, hs_args, NULL, false))
+        return;
+    cJSON *r = lt_api(&t, "ltstat", "model.put", LT_STAT_APP);
+    ck_assert_msg(strcmp(lt_str(r, "result"), "created") == 0,
+                  "model.put: %s", lt_str(r, "message"));
+    cJSON_Delete(r);
+    r = lt_api(&t, "ltstat", "model.deploy.lt-stat", "");
+    ck_assert_msg(strcmp(lt_str(r, "result"), "acknowledged") == 0,
+                  "model.deploy: %s", lt_str(r, "message"));
+    cJSON_Delete(r);
+    ck_assert_msg(lt_stat_is(&t, "deployed", 10000), "never deployed");
+    const char *other = "{\"status\":{\"type\":\"reconciling\",\"message\":"
+                        "\"from another instance\"},\"version\":\"\","
+                        "\"components\":[]}";
+    ck_assert_int_eq(js_Publish(NULL, t.js, "wadm.status.ltstat.lt-stat",
+                                other, (int)strlen(other), NULL, NULL),
+                     NATS_OK);
+    ck_assert(lt_stat_is(&t, "reconciling", 2000));
+    long pid = lt_dump_num(&t, t.rec, "pid");
+    ck_assert_msg(pid > 1, "no pid for %s", t.rec);
+    ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+    ck_assert_int_ge(lt_wait_num(&t, t.rec, "restarts_total", 1, 5000), 1);
+    ck_assert_msg(lt_stat_is(&t, "deployed", 10000),
+                  "the status left by another instance stayed (log %s)",
+                  t.wadm.log_path);
+    lt_end(&t);
+}
+END_TEST
+
 Suite *
 lattice_suite(void)
 {
@@ -1318,6 +1396,10 @@ lattice_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_lattice_inventory_within_a_second_of_start);
     tcase_add_test(tc, test_lattice_discovery);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("status");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_lattice_status_written_elsewhere_is_corrected);
     suite_add_tcase(s, tc);
     return s;
 }

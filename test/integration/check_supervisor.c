@@ -247,6 +247,120 @@ START_TEST(test_sup_workers_reconnect_after_nats_restart)
 }
 END_TEST
 
+/*
+ * A server list (-s a,b) whose first server is down: every worker connects
+ * through the second, and keeps connecting when the one it uses goes away
+ * and only the other answers. nats.c's SetURL took such a list without
+ * complaint and then never connected at all.
+ */
+START_TEST(test_sup_workers_connect_through_a_server_list)
+{
+    if (!test_nats_available() || test_wadm_bin() == NULL) {
+        test_skip("%s: nats-server or the wadm binary is missing",
+                  __func__);
+        return;
+    }
+    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    test_nats_t other;
+    ck_assert_int_eq(test_nats_start(&other, NULL), 0);
+    test_nats_stop(&other);
+    char list[160];
+    /* the dead one first, without a scheme */
+    snprintf(list, sizeof(list), "127.0.0.1:%d,%s", other.port, nats.url);
+    ck_assert_msg(test_wadm_start(&wadm, list, NULL) == 0,
+                  "wadm did not start; log in %s", wadm.log_path);
+    ck_assert_msg(test_wadm_wait_value(&wadm, "worker ingest.0",
+                                       "nats_state", "connected", 15000),
+                  "ingest never connected through \"%s\"", list);
+    ck_assert(test_wadm_wait_value(&wadm, "worker dispatch.0", "nats_state",
+                                   "connected", 15000));
+    /* the first one comes back, the second goes: a reconnect finds it */
+    ck_assert_int_eq(test_nats_restart(&other), 0);
+    test_nats_stop(&nats);
+    bool is_back = false;
+    uint64_t deadline = test_now_ms() + 15000;
+    while (!is_back && test_now_ms() < deadline) {
+        char *d = test_wadm_dump(&wadm);
+        char state[32];
+        is_back = d != NULL &&
+                  test_dump_num(d, "worker ingest.0",
+                                "nats_reconnects_total") >= 1 &&
+                  test_dump_get(d, "worker ingest.0", "nats_state", state,
+                                sizeof(state)) != NULL &&
+                  strcmp(state, "connected") == 0;
+        free(d);
+        if (!is_back)
+            test_pause_ms(50);
+    }
+    ck_assert_msg(is_back, "ingest did not reconnect to the other server");
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&other);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
+/*
+ * An owner whose first load of the lattice fails while NATS stays
+ * connected loads again by itself. Here the state bucket's name is taken
+ * by a stream that is not a KV bucket, so opening it fails; once that
+ * stream is gone the next attempt creates the bucket. The reconciler
+ * used to retry only at the next reconnect: it held the lease and never
+ * reconciled.
+ */
+START_TEST(test_sup_owner_retries_a_failed_load)
+{
+    if (!test_nats_available() || test_wadm_bin() == NULL) {
+        test_skip("%s: nats-server or the wadm binary is missing",
+                  __func__);
+        return;
+    }
+    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    natsConnection *nc = test_nc_connect(nats.url);
+    ck_assert_ptr_nonnull(nc);
+    jsCtx *js = NULL;
+    ck_assert_int_eq(natsConnection_JetStream(&js, nc, NULL), NATS_OK);
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    sc.Name = "KV_chaosstate";
+    const char *subjects[] = {"$KV.chaosstate.>"};
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.MaxMsgsPerSubject = 0; /* not a KV bucket: nats.c refuses it */
+    ck_assert_int_eq(js_AddStream(NULL, js, &sc, NULL, NULL), NATS_OK);
+    char *extra[] = {"--state-bucket-name", "chaosstate", NULL};
+    ck_assert_msg(test_wadm_start(&wadm, nats.url, extra) == 0,
+                  "wadm did not start; log in %s", wadm.log_path);
+    ck_assert(publish_until_rec("loadfail"));
+    ck_assert(test_wadm_wait_value(&wadm, "worker rec.loadfail", "lease",
+                                   "owner", 15000));
+    bool is_failing = false;
+    uint64_t deadline = test_now_ms() + 15000;
+    while (!is_failing && test_now_ms() < deadline) {
+        char *log = test_read_file(wadm.log_path, NULL);
+        is_failing = log && strstr(log, "loading the lattice from KV "
+                                        "failed") != NULL;
+        free(log);
+        if (!is_failing)
+            test_pause_ms(50);
+    }
+    ck_assert_msg(is_failing, "the owner's load did not fail as arranged");
+    ck_assert_int_eq(js_DeleteStream(js, "KV_chaosstate", NULL, NULL),
+                     NATS_OK);
+    ck_assert_msg(test_wadm_wait_value(&wadm, "worker rec.loadfail",
+                                       "loaded", "yes", 20000),
+                  "the owner never loaded the lattice after the failure");
+    char *d = test_wadm_dump(&wadm);
+    ck_assert_int_eq(test_dump_num(d, "worker ingest.0",
+                                   "nats_reconnects_total"), 0);
+    ck_assert_int_ge(test_dump_num(d, "worker rec.loadfail",
+                                   "load_failures_total"), 1);
+    free(d);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    teardown();
+}
+END_TEST
+
 START_TEST(test_sup_sigterm_stops_every_process)
 {
     if (!setup_or_skip(NULL))
@@ -387,6 +501,8 @@ supervisor_suite(void)
     tcase_add_test(tc, test_sup_restarts_every_killed_role);
     tcase_add_test(tc, test_sup_kills_and_restarts_a_hung_worker);
     tcase_add_test(tc, test_sup_workers_reconnect_after_nats_restart);
+    tcase_add_test(tc, test_sup_workers_connect_through_a_server_list);
+    tcase_add_test(tc, test_sup_owner_retries_a_failed_load);
     tcase_add_test(tc, test_sup_sigterm_stops_every_process);
     tcase_add_test(tc, test_sup_worker_descriptors_do_not_leak_across_restarts);
     tcase_add_test(tc, test_sup_permanent_worker_crash_loop_stops_wadm);

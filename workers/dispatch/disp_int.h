@@ -17,6 +17,8 @@
 
 #define DISP_JOBS_MAX 4096
 #define DISP_INFLIGHT_MAX 20000 /* requests in flight or waiting, in all */
+#define DISP_STATUS_RETRY_S 1.0  /* a failed status publish is tried again */
+#define DISP_STATUS_RETRY_MAX 100000 /* subjects waiting for a retry */
 
 typedef struct disp_peer {
     char *lattice;
@@ -29,7 +31,9 @@ typedef struct disp {
     nc_t *nc;
     job_runner_t *jobs;
     map_t peers;          /* lattice -> disp_peer_t */
-    map_t last_status;    /* subject -> last published body (char *) */
+    map_t status_queued;  /* subject -> last body queued (char *) */
+    map_t status_retry;   /* subject -> body whose publish failed */
+    ev_timer status_timer;  /* retries status_retry */
     bool is_js_ready;
     /* control-interface requests (disp_cmd.c) */
     char inbox[128];      /* replies arrive on <inbox>.<request id> */
@@ -52,6 +56,7 @@ typedef struct disp {
     uint64_t statuses_published_total;
     uint64_t statuses_deduplicated_total;
     uint64_t statuses_failed_total;
+    uint64_t statuses_retried_total;
 } disp_t;
 
 /* disp_cmd.c */
@@ -60,7 +65,12 @@ void disp_cmd_on_reply(disp_t *d, natsMsg *msg);
 void disp_cmd_stop(disp_t *d);
 
 /* disp_status.c */
+/* Queues a status from a reconciler for comparison and publish. */
 void disp_status_handle(disp_t *d, proto_status_t *st_take);
+/* Sets up the status maps and the retry timer (loop thread). */
+void disp_status_start(disp_t *d);
+/* Stops the retry timer and frees what waits; after job_runner_free(). */
+void disp_status_stop(disp_t *d);
 void disp_js_setup(disp_t *d);
 
 #endif

@@ -122,7 +122,7 @@ disp_start(wk_t *w)
     d->w = w;
     wk_set_ctx(w, d);
     map_init(&d->peers);
-    map_init(&d->last_status);
+    disp_status_start(d);
     d->jobs = job_runner_new(wk_loop(w), DISP_JOBS_MAX);
     map_init(&d->inflight);
     map_init(&d->by_key);
@@ -158,7 +158,7 @@ disp_stop(wk_t *w)
     disp_cmd_stop(d);
     job_runner_free(d->jobs);
     map_destroy(&d->peers, disp_peer_free);
-    map_destroy(&d->last_status, free);
+    disp_status_stop(d);
     nc_close(d->nc);
     natsSubscription_Destroy(d->inbox_sub);
     q_free(d->replies, disp_drop_reply);
@@ -198,6 +198,10 @@ disp_status(wk_t *w, proto_kv_t *lines)
                   (unsigned long long)d->statuses_deduplicated_total);
     proto_kv_addf(lines, "statuses_failed_total", "%llu",
                   (unsigned long long)d->statuses_failed_total);
+    proto_kv_addf(lines, "statuses_retried_total", "%llu",
+                  (unsigned long long)d->statuses_retried_total);
+    proto_kv_addf(lines, "statuses_waiting_retry", "%zu",
+                  map_count(&d->status_retry));
     proto_kv_addf(lines, "jobs_pending", "%zu", job_pending(d->jobs));
 }
 

@@ -328,6 +328,19 @@ rec_engine_publish_undeployed(rec_engine_t *e)
     }
 }
 
+void
+rec_engine_statuses_resend(rec_engine_t *e)
+{
+    for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
+        rec_app_t *a = m->val;
+        free(a->last_status);
+        a->last_status = NULL;
+    }
+    for (map_entry_t *m = map_first(&e->undeployed); m; m = m->next)
+        m->val = &rec_status_unsent;
+    e->is_pass_wanted = true;
+}
+
 /* ---- the wrapper (scalers.md 11) ---------------------------------------- */
 
 /* Forgets a scaler's failed commands: it has nothing left to retry. */

@@ -127,6 +127,13 @@ int rec_engine_deploy(rec_engine_t *e, const char *app, const cJSON *manifest,
     "\"Manifest has been undeployed\"},\"version\":\"\","                    \
     "\"components\":[]}"
 
+/*
+ * Forgets which statuses were published, so that the next pass offers
+ * every application's status again (the publisher may have lost what it
+ * was handed, e.g. dispatch restarted; it skips what the stream holds).
+ */
+void rec_engine_statuses_resend(rec_engine_t *e);
+
 /* Undeploys app: cleanup commands and the undeployed status (13.3). */
 void rec_engine_undeploy(rec_engine_t *e, const char *app, uint64_t now_ms);
 

@@ -20,6 +20,8 @@
 #define REC_PERSIST_DELAY_S 0.3   /* coalescing of wadm_state writes */
 #define REC_PASS_PERIOD_S 1.0
 #define REC_RESYNC_PERIOD_S 30.0  /* manifests re-read by the owner */
+#define REC_LOAD_RETRY_S 0.5      /* first retry of a failed load, doubling */
+#define REC_LOAD_RETRY_MAX_S 8.0
 
 typedef struct rec {
     wk_t *w;
@@ -32,6 +34,9 @@ typedef struct rec {
     rec_own_t own;              /* the lattice's lease (rec_own.c) */
     bool is_loaded;             /* state and manifests read from KV */
     bool is_load_queued;
+    ev_timer load_timer;        /* retries a failed load */
+    unsigned load_failures;     /* consecutive, for the backoff */
+    uint64_t load_failures_total;
     bool is_discovering;
     proto_event_t **held;       /* events that came before the load */
     size_t nheld;

@@ -68,6 +68,12 @@ rec_lease_done(rec_lease_t *l, int action, int outcome, uint64_t revision,
             l->next_ms = now_ms + l->renew_ms;
             break;
         }
+        if (revision != 0 && revision < l->revision) {
+            /* older than one seen already: a stale read, not a change
+             * (revisions only grow); it must not restart the TTL */
+            l->next_ms = now_ms + l->renew_ms;
+            break;
+        }
         if (revision != l->revision || strcmp(holder, l->holder) != 0)
             l->changed_ms = now_ms;
         l->revision = revision;
@@ -96,6 +102,17 @@ rec_lease_done(rec_lease_t *l, int action, int outcome, uint64_t revision,
                    action == REC_LEASE_RENEW) {
             /* NATS trouble: keep trying; rec_lease_may_act() fences us
              * once the last renewal is TTL/2 old */
+            l->next_ms = now_ms + l->renew_ms / 4 + 1;
+        } else if (outcome == REC_LEASE_FAILED) {
+            /*
+             * NATS trouble, not a lost race: what was observed still
+             * holds (the lease lapsed, or is absent), so try again soon
+             * with the same revision. Forgetting it would make the next
+             * observation start a whole TTL of waiting again, and a
+             * lattice could stay without owner for as long as takeovers
+             * keep timing out. A write that did happen, unanswered,
+             * shows up as a conflict, then as our own lease.
+             */
             l->next_ms = now_ms + l->renew_ms / 4 + 1;
         } else {
             /* lost a race, or someone else holds the lease now */

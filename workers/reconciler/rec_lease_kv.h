@@ -14,12 +14,13 @@
 
 /*
  * Runs one lease action (REC_LEASE_* of rec_lease.h) on key lattice in
- * bucket kv: reads, creates, or rewrites it checked against revision
- * (an empty owner releases it). Returns REC_LEASE_OK, _CONFLICT or
- * _FAILED with the revision and holder after the action.
+ * bucket kv: reads (from the stream leader, through js), creates, or
+ * rewrites it checked against revision (an empty owner releases it).
+ * Returns REC_LEASE_OK, _CONFLICT or _FAILED with the revision and
+ * holder after the action.
  */
-int rec_lease_kv_run(kvStore *kv, const char *lattice, int action,
-                     const char *me, uint64_t revision,
+int rec_lease_kv_run(jsCtx *js, kvStore *kv, const char *lattice,
+                     int action, const char *me, uint64_t revision,
                      uint64_t *out_revision, char *holder, size_t cap);
 
 #endif

@@ -58,6 +58,7 @@ rec_io_send(void *arg, const char *subject, const char *body,
 static int
 rec_io_status(void *arg, const char *app, const char *json)
 {
+    /* fenced: offered again once the lease is fresh, or by the next owner */
     if (!rec_own_may_act(arg))
         return ERR_CONFLICT; /* held back; offered again while fresh */
     return rec_publish_status(arg, app, json);
@@ -311,12 +312,30 @@ rec_load_done(void *arg)
     rec_t *r = j->r;
     r->is_load_queued = false;
     if (j->rc != 0) {
+        /*
+         * Not only at the next connect: a connection that stays up while
+         * JetStream cannot answer (a stream without a leader yet, a
+         * cluster node away) would leave an owner that never loads and
+         * so never reconciles, holding the lease that keeps others out.
+         */
+        r->load_failures++;
+        r->load_failures_total++;
+        double delay = REC_LOAD_RETRY_S;
+        for (unsigned i = 1;
+             i < r->load_failures && delay < REC_LOAD_RETRY_MAX_S; i++)
+            delay *= 2;
+        if (delay > REC_LOAD_RETRY_MAX_S)
+            delay = REC_LOAD_RETRY_MAX_S;
         log_msg(LL_WARN, "loading the lattice from KV failed (%s: %s); "
-                "retrying at the next connect", err_name(j->rc),
-                r->store.error[0] ? r->store.error : "see above");
+                "retrying in %.1fs", err_name(j->rc),
+                r->store.error[0] ? r->store.error : "see above", delay);
         rec_load_free(j);
+        ev_timer_stop(wk_loop(r->w), &r->load_timer);
+        ev_timer_set(&r->load_timer, delay, 0.);
+        ev_timer_start(wk_loop(r->w), &r->load_timer);
         return;
     }
+    r->load_failures = 0;
     char *err = NULL;
     int (*decode[3])(rec_state_t *, const char *, size_t, char **) = {
         rec_state_json_hosts_decode, rec_state_json_components_decode,
@@ -358,6 +377,17 @@ static void
 rec_load_drop(void *arg)
 {
     rec_load_free(arg);
+}
+
+static void
+rec_on_load_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rec_t *r = t->data;
+    /* a standby loads nothing; without NATS the next connect loads */
+    if (rec_own_is_owner(r) && nc_is_connected(r->nc))
+        rec_life_load(r);
 }
 
 void
@@ -509,6 +539,8 @@ static ev_timer rec_discover_timer;
 void
 rec_life_dispatch_up(rec_t *r)
 {
+    /* a dispatch that restarted lost what it had not published yet */
+    rec_engine_statuses_resend(&r->engine);
     if (!r->is_loaded || r->engine.is_ready || r->is_discovering)
         return;
     r->is_discovering = true;
@@ -549,6 +581,8 @@ rec_life_start(rec_t *r)
                   REC_PERSIST_DELAY_S, 0.);
     r->persist_timer.data = r;
     ev_init(&rec_discover_timer, rec_on_discover_timer);
+    ev_init(&r->load_timer, rec_on_load_timer);
+    r->load_timer.data = r;
 }
 
 void
@@ -560,6 +594,7 @@ rec_life_stop(rec_t *r)
     ev_timer_stop(loop, &r->reap_timer);
     ev_timer_stop(loop, &r->persist_timer);
     ev_timer_stop(loop, &rec_discover_timer);
+    ev_timer_stop(loop, &r->load_timer);
     for (size_t i = 0; i < r->nheld; i++)
         proto_body_free(&proto_event_desc, r->held[i]);
     free(r->held);

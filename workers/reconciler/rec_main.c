@@ -236,6 +236,8 @@ rec_status(wk_t *w, proto_kv_t *lines)
     proto_kv_add(lines, "dispatch_channel", r->dispatch ? "up" : "down");
     proto_kv_add(lines, "storage", r->store.is_ready ? "ready" : "pending");
     proto_kv_add(lines, "loaded", r->is_loaded ? "yes" : "no");
+    proto_kv_addf(lines, "load_failures_total", "%llu",
+                  (unsigned long long)r->load_failures_total);
     rec_own_status_lines(r, lines);
     proto_kv_addf(lines, "resyncs_total", "%llu",
                   (unsigned long long)r->resyncs_total);

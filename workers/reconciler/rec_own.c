@@ -73,9 +73,9 @@ rec_own_run(void *arg)
             return;
         }
     }
-    j->outcome = rec_lease_kv_run(o->kv, o->key, j->action, j->me,
-                                  j->revision, &j->out_revision, j->holder,
-                                  sizeof(j->holder));
+    j->outcome = rec_lease_kv_run(nc_js(r->nc), o->kv, o->key, j->action,
+                                  j->me, j->revision, &j->out_revision,
+                                  j->holder, sizeof(j->holder));
     if (j->outcome == REC_LEASE_FAILED) {
         const char *why = nats_GetLastError(NULL);
         snprintf(j->error, sizeof(j->error), "%s",
@@ -250,9 +250,10 @@ rec_own_stop(rec_t *r)
         nc_is_connected(r->nc)) {
         uint64_t rev = 0;
         char holder[128];
-        int rc = rec_lease_kv_run(o->kv, o->key, REC_LEASE_RELEASE,
-                                  o->lease.me, o->lease.revision, &rev,
-                                  holder, sizeof(holder));
+        int rc = rec_lease_kv_run(nc_js(r->nc), o->kv, o->key,
+                                  REC_LEASE_RELEASE, o->lease.me,
+                                  o->lease.revision, &rev, holder,
+                                  sizeof(holder));
         (void)rec_lease_done(&o->lease, REC_LEASE_RELEASE, rc, rev, holder,
                              clk_now_ms());
         log_msg(rc == REC_LEASE_OK ? LL_INFO : LL_WARN,

@@ -85,8 +85,11 @@ rec_record_get(rec_store_t *st, const char *account, const char *name,
 {
     memset(rec, 0, sizeof(*rec));
     char *key = rec_store_key(st, account, name);
-    kvEntry *e = NULL;
-    natsStatus s = kvStore_Get(&e, st->manifests, key);
+    char *v = NULL;
+    size_t len = 0;
+    uint64_t revision = 0;
+    natsStatus s = jsx_kv_get(st->js, st->manifests, key, &v, &len,
+                              &revision);
     if (s == NATS_NOT_FOUND) {
         /* revision 0: the write creates it (over a delete marker too) */
         rec_record_empty(rec);
@@ -100,12 +103,9 @@ rec_record_get(rec_store_t *st, const char *account, const char *name,
         rec_record_empty(rec);
         return ERR_NATS;
     }
-    rec->revision = kvEntry_Revision(e);
-    const char *v = kvEntry_Value(e);
-    int len = kvEntry_ValueLen(e);
-    cJSON *root = cJSON_ParseWithLength(v ? v : "", len > 0 ? (size_t)len
-                                                            : 0);
-    kvEntry_Destroy(e);
+    rec->revision = revision;
+    cJSON *root = cJSON_ParseWithLength(v, len);
+    free(v);
     if (root == NULL || !cJSON_IsObject(root) ||
         !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root,
                                                           "manifests"))) {
@@ -228,8 +228,10 @@ rec_index_read(rec_store_t *st, const char *key, char ***names, size_t *n,
     *names = NULL;
     *n = 0;
     *revision = 0;
-    kvEntry *e = NULL;
-    natsStatus s = kvStore_Get(&e, st->manifests, key);
+    char *v = NULL;
+    size_t len = 0;
+    natsStatus s = jsx_kv_get(st->js, st->manifests, key, &v, &len,
+                              revision);
     if (s == NATS_NOT_FOUND)
         return 0;
     if (s != NATS_OK) {
@@ -237,12 +239,8 @@ rec_index_read(rec_store_t *st, const char *key, char ***names, size_t *n,
                 natsStatus_GetText(s));
         return ERR_NATS;
     }
-    *revision = kvEntry_Revision(e);
-    int len = kvEntry_ValueLen(e);
-    cJSON *arr = cJSON_ParseWithLength(kvEntry_Value(e) ? kvEntry_Value(e)
-                                                        : "",
-                                       len > 0 ? (size_t)len : 0);
-    kvEntry_Destroy(e);
+    cJSON *arr = cJSON_ParseWithLength(v, len);
+    free(v);
     if (!cJSON_IsArray(arr)) {
         log_msg(LL_ERROR, "index \"%s\" is not a JSON array", key);
         cJSON_Delete(arr);
@@ -440,8 +438,8 @@ rec_state_kv_get(rec_store_t *st, const char *key, char **value, size_t *len,
     *value = NULL;
     *len = 0;
     *revision = 0;
-    kvEntry *e = NULL;
-    natsStatus s = kvStore_Get(&e, st->state_kv, key);
+    natsStatus s = jsx_kv_get(st->js, st->state_kv, key, value, len,
+                              revision);
     if (s == NATS_NOT_FOUND)
         return 0;
     if (s != NATS_OK) {
@@ -449,12 +447,6 @@ rec_state_kv_get(rec_store_t *st, const char *key, char **value, size_t *len,
                 natsStatus_GetText(s));
         return ERR_NATS;
     }
-    *revision = kvEntry_Revision(e);
-    int l = kvEntry_ValueLen(e);
-    *value = xstrndup(kvEntry_Value(e) ? kvEntry_Value(e) : "",
-                      l > 0 ? (size_t)l : 0);
-    *len = l > 0 ? (size_t)l : 0;
-    kvEntry_Destroy(e);
     return 0;
 }
 
@@ -480,11 +472,13 @@ rec_state_kv_put(rec_store_t *st, const char *key, const char *value,
             return ERR_TIMEOUT;
         }
         /* someone else wrote it: take its revision, our map wins */
-        kvEntry *e = NULL;
-        natsStatus g = kvStore_Get(&e, st->state_kv, key);
+        char *v = NULL;
+        size_t vlen = 0;
+        natsStatus g = jsx_kv_get(st->js, st->state_kv, key, &v, &vlen,
+                                  revision);
+        free(v);
         if (g == NATS_OK) {
-            *revision = kvEntry_Revision(e);
-            kvEntry_Destroy(e);
+            /* *revision is the one to write over */
         } else if (g == NATS_NOT_FOUND) {
             *revision = 0;
         } else {
