@@ -208,6 +208,6 @@ $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(call obj,$(TESTLIB_SRC)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
 
 $(CHAOS): $(call obj,$(CHAOS_SRC) $(TESTLIB_SRC)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
