@@ -655,13 +655,7 @@ rec_engine_requests_lost(rec_engine_t *e)
      * every application's is sent again (the new dispatch skips those
      * equal to the last one stored).
      */
-    for (map_entry_t *m = map_first(&e->apps); m; m = m->next) {
-        rec_app_t *a = m->val;
-        free(a->last_status);
-        a->last_status = NULL;
-    }
-    for (map_entry_t *m = map_first(&e->undeployed); m; m = m->next)
-        m->val = &rec_status_unsent;
+    rec_engine_statuses_resend(e);
     if (n > 0)
         log_msg(LL_INFO, "lattice %s: %zu request(s) lost with dispatch; "
                 "they will be derived again", e->lattice, n);
