@@ -973,6 +973,88 @@ START_TEST(test_status_not_taken_is_offered_again)
 }
 END_TEST
 
+/*
+ * Discovery asks H1 for its inventory; events of H1 may be applied before
+ * the answer arrives and be newer than it (they come through JetStream
+ * and ingest, the answer through dispatch). The answer must not undo what
+ * they set, and still fills in what they did not name. Before, the answer
+ * was applied whole: under load after an ingest restart the stored state
+ * kept an old instance count for good (lattice/crashes under ASan).
+ */
+static size_t
+ask_inventory_of_h1(uint64_t now)
+{
+    rec_engine_discover(&eng, now);
+    size_t ping = nsent;
+    for (size_t i = nseen; i < nsent; i++)
+        if (strstr(sent[i].subject, ".host.ping"))
+            ping = i;
+    ck_assert_uint_lt(ping, nsent);
+    reply(ping, "{\"success\":true,\"message\":\"\",\"response\":"
+                "{\"id\":\"H1\"}}");
+    for (size_t i = nseen; i < nsent; i++)
+        if (!sent[i].is_answered && strstr(sent[i].subject, ".host.get.H1"))
+            return i;
+    ck_abort_msg("no host.get for H1 after the ping");
+    return 0;
+}
+
+static void
+answer_inventory(size_t i)
+{
+    reply(i, "{\"success\":true,\"message\":\"\",\"response\":{"
+             "\"host_id\":\"H1\",\"friendly_name\":\"f\",\"labels\":{},"
+             "\"version\":\"1.8.0\",\"uptime_human\":\"1s\","
+             "\"uptime_seconds\":1,\"components\":["
+             "{\"id\":\"c1\",\"image_ref\":\"i1\",\"max_instances\":4},"
+             "{\"id\":\"c2\",\"image_ref\":\"i2\",\"max_instances\":1}],"
+             "\"providers\":[{\"id\":\"p1\",\"image_ref\":\"pi\"}]}}");
+}
+
+static uint64_t
+h1_count(const char *component)
+{
+    uint64_t n = 0;
+    const rec_host_t *h = rec_state_host(&eng.state, "H1");
+    ck_assert_ptr_nonnull(h);
+    return rec_host_component_count(h, component, &n) ? n : 0;
+}
+
+START_TEST(test_inventory_does_not_undo_events_applied_before_it)
+{
+    heartbeat("H1", NULL, NULL, NULL, 100);
+    size_t get = ask_inventory_of_h1(200);
+    event(CE_KIND_COMPONENT_SCALED, "H1",
+          "{\"annotations\":{},\"image_ref\":\"i1\",\"component_id\":\"c1\","
+          "\"max_instances\":5}",
+          300);
+    event(CE_KIND_PROVIDER_STOPPED, "H1",
+          "{\"annotations\":{},\"provider_id\":\"p1\",\"reason\":\"x\"}",
+          300);
+    answer_inventory(get);
+    ck_assert_uint_eq(h1_count("c1"), 5); /* the event's, not 4 */
+    ck_assert_uint_eq(h1_count("c2"), 1); /* filled in by the answer */
+    const rec_host_t *h = rec_state_host(&eng.state, "H1");
+    ck_assert_ptr_null(rec_host_provider(h, "p1")); /* stays stopped */
+
+    /* with no event in between, the answer is taken whole */
+    get = ask_inventory_of_h1(400);
+    answer_inventory(get);
+    ck_assert_uint_eq(h1_count("c1"), 4);
+    ck_assert_ptr_nonnull(
+        rec_host_provider(rec_state_host(&eng.state, "H1"), "p1"));
+
+    /* a heartbeat in between says everything of the host: no answer */
+    get = ask_inventory_of_h1(500);
+    heartbeat("H1", NULL,
+              "{\"id\":\"c1\",\"image_ref\":\"i1\",\"max_instances\":7}",
+              NULL, 600);
+    answer_inventory(get);
+    ck_assert_uint_eq(h1_count("c1"), 7);
+    ck_assert_uint_eq(h1_count("c2"), 0);
+}
+END_TEST
+
 Suite *
 rec_scenario_suite(void)
 {
@@ -991,6 +1073,7 @@ rec_scenario_suite(void)
     tcase_add_test(tc, test_status_document_aggregates_scalers);
     tcase_add_test(tc, test_undeploy_of_unknown_app_publishes_undeployed);
     tcase_add_test(tc, test_status_not_taken_is_offered_again);
+    tcase_add_test(tc, test_inventory_does_not_undo_events_applied_before_it);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -73,6 +73,7 @@ rec_engine_init(rec_engine_t *e, const char *lattice, const rec_engine_io_t *io)
     map_init(&e->pending);
     map_init(&e->pending_ids);
     map_init(&e->undeployed);
+    map_init(&e->inv_touched);
 }
 
 void
@@ -84,6 +85,7 @@ rec_engine_destroy(rec_engine_t *e)
         rec_pending_free(m->val);
     map_destroy(&e->pending_ids, NULL);
     map_destroy(&e->undeployed, NULL);
+    rec_engine_inventory_forget(e);
     rec_scalers_free(e->retired, e->nretired);
     rec_lcache_destroy(&e->cache);
     rec_state_destroy(&e->state);
@@ -650,6 +652,7 @@ rec_engine_requests_lost(rec_engine_t *e)
             c->state = REC_CFG_UNKNOWN;
     }
     e->inventory_left = 0;
+    rec_engine_inventory_forget(e);
     /*
      * Statuses the dead dispatch had not published yet are lost with it:
      * every application's is sent again (the new dispatch skips those
@@ -977,6 +980,7 @@ rec_engine_event(rec_engine_t *e, int kind, const char *source,
         rec_host_items(hb, &before);
     }
     rec_state_apply(&e->state, &ev, now_wall_us, chg);
+    rec_engine_inventory_note(e, &ev);
     rec_engine_cache_event(e, &ev);
     bool is_narrow = false;
     if (hb) {

@@ -83,6 +83,8 @@ struct rec_engine {
     bool is_ready;          /* initial inventory done: scalers may act */
     bool has_seen_hosts;    /* statuses are published from then on */
     size_t inventory_left;  /* host.get replies awaited at start */
+    map_t inv_touched;      /* host id -> rec_inv_touch_t: what the events
+                               applied while its host.get is out named */
     bool is_pass_wanted;
     uint64_t full_pass_at_ms;
     uint32_t config_failures;   /* config.get failures in a row */

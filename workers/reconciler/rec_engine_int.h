@@ -24,6 +24,15 @@ void rec_pending_free(rec_pending_t *p);
 bool rec_engine_query(rec_engine_t *e, int purpose, const char *what,
                       const char *name, uint64_t gather_ms, uint64_t now_ms);
 
+/*
+ * Notes what an event applied while its host's inventory is awaited names
+ * (rec_result.c): the inventory, possibly older, must not undo it.
+ */
+void rec_engine_inventory_note(rec_engine_t *e, const rec_event_t *ev);
+
+/* Forgets every awaited inventory's notes (their queries are gone). */
+void rec_engine_inventory_forget(rec_engine_t *e);
+
 /* Marks the scalers that use configuration name for the next pass. */
 void rec_engine_touch_config(rec_engine_t *e, const char *name);
 

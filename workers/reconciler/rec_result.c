@@ -161,12 +161,95 @@ rec_engine_cmd_result(rec_engine_t *e, rec_pending_t *p,
     e->is_pass_wanted = true;
 }
 
+/*
+ * What the events applied while a host's inventory was awaited named. The
+ * host answers host.get at some moment; its events go through JetStream
+ * and ingest, its answer through dispatch, and either may arrive first.
+ * An event applied before the answer may thus be newer than the answer,
+ * and the answer must not undo it; an older one changes nothing the
+ * events that follow it (in stream order) do not set right again. So the
+ * ids an event named keep what the events made of them, and an event
+ * about the whole host (heartbeat, start, stop) makes the answer moot.
+ */
+typedef struct rec_inv_touch {
+    bool is_whole_host;
+    map_t components;
+    map_t providers;
+} rec_inv_touch_t;
+
+static void
+rec_inv_touch_free(void *arg)
+{
+    rec_inv_touch_t *t = arg;
+    if (t == NULL)
+        return;
+    map_destroy(&t->components, NULL);
+    map_destroy(&t->providers, NULL);
+    free(t);
+}
+
+void
+rec_engine_inventory_forget(rec_engine_t *e)
+{
+    map_destroy(&e->inv_touched, rec_inv_touch_free);
+    map_init(&e->inv_touched);
+}
+
+void
+rec_engine_inventory_note(rec_engine_t *e, const rec_event_t *ev)
+{
+    rec_inv_touch_t *t = ev->host_id && map_count(&e->inv_touched)
+                             ? map_get(&e->inv_touched, ev->host_id)
+                             : NULL;
+    if (t == NULL)
+        return;
+    const char *id = NULL;
+    map_t *ids = &t->providers;
+    switch (ev->kind) {
+    case CE_KIND_HOST_HEARTBEAT:
+    case CE_KIND_HOST_STARTED:
+    case CE_KIND_HOST_STOPPED:
+        t->is_whole_host = true;
+        return;
+    case CE_KIND_COMPONENT_SCALED:
+    case CE_KIND_COMPONENT_SCALE_FAILED:
+        id = ev->u.component_scaled.component_id;
+        ids = &t->components;
+        break;
+    case CE_KIND_PROVIDER_STARTED:
+        id = ev->u.provider_started.provider_id;
+        break;
+    case CE_KIND_PROVIDER_START_FAILED:
+        id = ev->u.provider_start_failed.provider_id;
+        break;
+    case CE_KIND_PROVIDER_STOPPED:
+        id = ev->u.provider_stopped.provider_id;
+        break;
+    case CE_KIND_HEALTH_CHECK_PASSED:
+    case CE_KIND_HEALTH_CHECK_FAILED:
+    case CE_KIND_HEALTH_CHECK_STATUS:
+        id = ev->u.health_check.provider_id;
+        break;
+    default:
+        return;
+    }
+    if (id != NULL && map_find(ids, id) == NULL)
+        (void)map_put(ids, id, NULL);
+}
+
 static void
 rec_engine_inventory(rec_engine_t *e, const rec_pending_t *p,
                      const proto_result_t *res, uint64_t now_wall_us)
 {
-    if (!res->is_ok || res->replies.n == 0)
+    rec_inv_touch_t *t = map_del(&e->inv_touched, p->name);
+    if (!res->is_ok || res->replies.n == 0 ||
+        (t != NULL && t->is_whole_host)) {
+        if (t != NULL && t->is_whole_host)
+            log_msg(LL_DEBUG, "inventory of host %s not applied: an event "
+                    "about the whole host came first", p->name);
+        rec_inv_touch_free(t);
         return;
+    }
     char *message = NULL;
     cJSON *resp = NULL;
     if (rec_envelope(PROTO_LIST_AT(res->replies, proto_reply_t, 0), &message,
@@ -180,7 +263,13 @@ rec_engine_inventory(rec_engine_t *e, const rec_pending_t *p,
             ev.host_id = xstrdup(p->name);
             rec_state_change_t chg;
             rec_state_change_init(&chg);
-            rec_state_apply(&e->state, &ev, now_wall_us, &chg);
+            rec_state_keep_t keep = {0};
+            if (t != NULL) {
+                keep.components = &t->components;
+                keep.providers = &t->providers;
+            }
+            rec_state_apply_inventory(&e->state, &ev, now_wall_us,
+                                      t ? &keep : NULL, &chg);
             rec_state_change_destroy(&chg);
         } else {
             log_msg(LL_WARN, "inventory of host %s does not decode: %s",
@@ -192,6 +281,7 @@ rec_engine_inventory(rec_engine_t *e, const rec_pending_t *p,
     }
     cJSON_Delete(resp);
     free(message);
+    rec_inv_touch_free(t);
 }
 
 static void
@@ -208,8 +298,14 @@ rec_engine_ping(rec_engine_t *e, const proto_result_t *res, uint64_t now_ms)
                 size_t before = map_count(&e->pending);
                 rec_engine_query(e, REC_PURPOSE_INVENTORY, what,
                                  id->valuestring, 0, now_ms);
-                if (map_count(&e->pending) > before)
+                if (map_count(&e->pending) > before) {
                     e->inventory_left++;
+                    rec_inv_touch_t *t = xcalloc(1, sizeof(*t));
+                    map_init(&t->components);
+                    map_init(&t->providers);
+                    rec_inv_touch_free(
+                        map_put(&e->inv_touched, id->valuestring, t));
+                }
                 free(what);
             }
         }
@@ -307,6 +403,7 @@ void
 rec_engine_discover(rec_engine_t *e, uint64_t now_ms)
 {
     e->inventory_left = 0;
+    rec_engine_inventory_forget(e);
     rec_engine_query(e, REC_PURPOSE_PING, "host.ping", NULL,
                      REC_PING_GATHER_MS, now_ms);
     rec_engine_query(e, REC_PURPOSE_LINKS, "link.get", NULL, 0, now_ms);

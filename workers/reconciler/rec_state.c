@@ -178,6 +178,17 @@ rec_host_holds_heartbeat(const rec_host_t *h, const rec_ev_heartbeat_t *hb)
     return true;
 }
 
+/* Whether keep names id among its components (else providers). */
+static bool
+rec_state_is_kept(const rec_state_keep_t *keep, bool is_component,
+                  const char *id)
+{
+    if (keep == NULL)
+        return false;
+    return map_find(is_component ? keep->components : keep->providers,
+                    id) != NULL;
+}
+
 /*
  * Step 1: the host record, replaced wholesale; returns it. *is_changed
  * tells whether more than its uptime and last_seen moved.
@@ -185,26 +196,46 @@ rec_host_holds_heartbeat(const rec_host_t *h, const rec_ev_heartbeat_t *hb)
 static rec_host_t *
 rec_state_heartbeat_host(rec_state_t *st, const char *host_id,
                          const rec_ev_heartbeat_t *hb, uint64_t now,
-                         bool *is_changed)
+                         const rec_state_keep_t *keep, bool *is_changed)
 {
     rec_host_t *h = map_get(&st->hosts, host_id);
-    *is_changed = h == NULL || !rec_host_holds_heartbeat(h, hb);
+    *is_changed = h == NULL || keep != NULL ||
+                  !rec_host_holds_heartbeat(h, hb);
     if (!*is_changed) {
         h->uptime_seconds = hb->uptime_seconds;
         h->last_seen_us = now;
         return h;
     }
+    const rec_host_t *old = h;
     h = rec_host_new(host_id, hb->friendly_name);
     rec_smap_copy(&h->labels, &hb->labels);
     for (size_t i = 0; i < hb->ncomponents; i++)
-        rec_host_set_component(h, hb->components[i].id,
-                               hb->components[i].max_instances);
+        if (!rec_state_is_kept(keep, true, hb->components[i].id))
+            rec_host_set_component(h, hb->components[i].id,
+                                   hb->components[i].max_instances);
     for (size_t i = 0; i < hb->nproviders; i++) {
         const rec_provider_desc_t *d = &hb->providers[i];
         /* a set insert: the first description of an id stays */
-        (void)rec_host_put_provider(h, d->id,
-                                    d->image_ref ? d->image_ref : "",
-                                    &d->annotations, false);
+        if (!rec_state_is_kept(keep, false, d->id))
+            (void)rec_host_put_provider(h, d->id,
+                                        d->image_ref ? d->image_ref : "",
+                                        &d->annotations, false);
+    }
+    /* what the host record held of the kept ids stays as it was */
+    for (const map_entry_t *e = keep && old ? map_first(keep->components)
+                                            : NULL;
+         e; e = e->next) {
+        const uint64_t *n = map_get(&old->components, e->key);
+        if (n != NULL)
+            rec_host_set_component(h, e->key, *n);
+    }
+    for (const map_entry_t *e = keep && old ? map_first(keep->providers)
+                                            : NULL;
+         e; e = e->next) {
+        const rec_host_provider_t *hp = map_get(&old->providers, e->key);
+        if (hp != NULL)
+            (void)rec_host_put_provider(h, e->key, hp->provider_ref,
+                                        &hp->annotations, false);
     }
     h->uptime_seconds = hb->uptime_seconds;
     h->version = xstrdup(hb->version);
@@ -217,6 +248,7 @@ rec_state_heartbeat_host(rec_state_t *st, const char *host_id,
 static bool
 rec_state_heartbeat_providers(rec_state_t *st, const rec_host_t *h,
                               const rec_ev_heartbeat_t *hb,
+                              const rec_state_keep_t *keep,
                               rec_state_change_t *chg)
 {
     bool is_any = false;
@@ -228,7 +260,8 @@ rec_state_heartbeat_providers(rec_state_t *st, const rec_host_t *h,
                              offsetof(rec_provider_desc_t, id));
     for (size_t i = 0; i < hb->nproviders; i++) {
         const rec_provider_desc_t *d = &hb->providers[i];
-        if (is_last != NULL && !is_last[i])
+        if ((is_last != NULL && !is_last[i]) ||
+            rec_state_is_kept(keep, false, d->id))
             continue;
         const char *name = d->name ? d->name : "";
         const char *ref = d->image_ref ? d->image_ref : "";
@@ -275,6 +308,7 @@ rec_claims_find(const rec_claims_t *claims, map_t *by_sub, const char *sub)
 static bool
 rec_state_heartbeat_components(rec_state_t *st, const rec_host_t *h,
                                const rec_ev_heartbeat_t *hb,
+                               const rec_state_keep_t *keep,
                                rec_state_change_t *chg)
 {
     bool is_any = false;
@@ -287,7 +321,8 @@ rec_state_heartbeat_components(rec_state_t *st, const rec_host_t *h,
                              offsetof(rec_component_desc_t, id));
     for (size_t i = 0; i < hb->ncomponents; i++) {
         const rec_component_desc_t *d = &hb->components[i];
-        if (is_last != NULL && !is_last[i])
+        if ((is_last != NULL && !is_last[i]) ||
+            rec_state_is_kept(keep, true, d->id))
             continue;
         rec_component_t *c = map_get(&st->components, d->id);
         bool is_changed = false;
@@ -334,24 +369,28 @@ rec_state_heartbeat_components(rec_state_t *st, const rec_host_t *h,
 static void
 rec_state_heartbeat(rec_state_t *st, const char *host_id,
                     const rec_ev_heartbeat_t *hb, uint64_t now,
-                    rec_state_change_t *chg)
+                    const rec_state_keep_t *keep, rec_state_change_t *chg)
 {
     rec_host_t *h = map_get(&st->hosts, host_id);
     REC_CHG(chg, hosts, host_id); /* last_seen always moves */
-    if (h != NULL && hb->content_id != 0 &&
+    if (keep != NULL && map_count(keep->components) == 0 &&
+        map_count(keep->providers) == 0)
+        keep = NULL;
+    if (keep == NULL && h != NULL && hb->content_id != 0 &&
         h->hb_content_id == hb->content_id && h->hb_gen == st->gen) {
         h->uptime_seconds = hb->uptime_seconds;
         h->last_seen_us = now;
         return;
     }
     bool is_changed;
-    h = rec_state_heartbeat_host(st, host_id, hb, now, &is_changed);
-    is_changed |= rec_state_heartbeat_providers(st, h, hb, chg);
+    h = rec_state_heartbeat_host(st, host_id, hb, now, keep, &is_changed);
+    is_changed |= rec_state_heartbeat_providers(st, h, hb, keep, chg);
     /* step 3, claims.get, is the caller's: hb->claims holds the answer */
-    is_changed |= rec_state_heartbeat_components(st, h, hb, chg);
+    is_changed |= rec_state_heartbeat_components(st, h, hb, keep, chg);
     if (is_changed)
         st->gen++;
-    h->hb_content_id = hb->content_id;
+    /* a partial application is no content the next heartbeat may skip */
+    h->hb_content_id = keep == NULL ? hb->content_id : 0;
     h->hb_gen = st->gen;
 }
 
@@ -554,7 +593,7 @@ rec_state_apply(rec_state_t *st, const rec_event_t *ev, uint64_t now_wall_us,
     switch (ev->kind) {
     case CE_KIND_HOST_HEARTBEAT:
         rec_state_heartbeat(st, ev->host_id, &ev->u.heartbeat, now_wall_us,
-                            chg);
+                            NULL, chg);
         break;
     case CE_KIND_HOST_STARTED:
         rec_state_host_started(st, ev->host_id, &ev->u.host_started,
@@ -580,6 +619,20 @@ rec_state_apply(rec_state_t *st, const rec_event_t *ev, uint64_t now_wall_us,
                                &ev->u.health_check, chg);
         break;
     }
+    return 0;
+}
+
+int
+rec_state_apply_inventory(rec_state_t *st, const rec_event_t *ev,
+                          uint64_t now_wall_us, const rec_state_keep_t *keep,
+                          rec_state_change_t *chg)
+{
+    if (ev->kind != CE_KIND_HOST_HEARTBEAT || keep == NULL)
+        return rec_state_apply(st, ev, now_wall_us, chg);
+    if (ev->host_id == NULL)
+        return ERR_INVALID;
+    rec_state_heartbeat(st, ev->host_id, &ev->u.heartbeat, now_wall_us, keep,
+                        chg);
     return 0;
 }
 

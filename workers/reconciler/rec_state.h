@@ -124,6 +124,25 @@ void rec_state_destroy(rec_state_t *st);
 int rec_state_apply(rec_state_t *st, const rec_event_t *ev,
                     uint64_t now_wall_us, rec_state_change_t *chg);
 
+/* Ids of a host's components and providers an inventory must not set. */
+typedef struct rec_state_keep {
+    const map_t *components; /* keys: component ids (values unused) */
+    const map_t *providers;  /* keys: provider ids */
+} rec_state_keep_t;
+
+/*
+ * Applies a host's inventory (a host.get answer, decoded as a heartbeat)
+ * like its heartbeat, except for the ids in keep: for those the host's
+ * record keeps what it held and their component and provider records are
+ * not touched. An inventory answered while events of the host were on
+ * their way may be older than some of them; the caller keeps what those
+ * events named (rec_result.c). keep NULL: as rec_state_apply().
+ */
+int rec_state_apply_inventory(rec_state_t *st, const rec_event_t *ev,
+                              uint64_t now_wall_us,
+                              const rec_state_keep_t *keep,
+                              rec_state_change_t *chg);
+
 /*
  * One reaper tick (spec/lattice.md 7.3): deletes hosts whose last_seen is
  * more than two ticks (tick = cleanup_interval_s / 2 whole seconds) before
