@@ -128,6 +128,16 @@ job_submit(job_runner_t *r, job_fn fn, job_done_fn done, job_done_fn drop,
     j->drop = drop;
     j->arg = arg;
     pthread_mutex_lock(&r->mu);
+    /*
+     * Stopping: a done callback run by job_runner_free()'s drain may ask
+     * for more work (a resync chasing a change); nothing would run or
+     * free it any more.
+     */
+    if (r->is_stopping) {
+        pthread_mutex_unlock(&r->mu);
+        free(j);
+        return ERR_CLOSED;
+    }
     if (r->queued + r->running >= r->max_jobs) {
         pthread_mutex_unlock(&r->mu);
         free(j);

@@ -34,7 +34,9 @@ void job_runner_free(job_runner_t *r);
 /*
  * Queues fn(arg) then done(arg) on the loop; if the runner is freed before
  * fn runs, drop(arg) is called instead. done and drop may be NULL. Returns
- * 0 or ERR_FULL; on ERR_FULL arg still belongs to the caller.
+ * 0, ERR_FULL, or ERR_CLOSED once job_runner_free() has begun (a done
+ * callback run by its drain submitting more); on an error arg still
+ * belongs to the caller.
  */
 int job_submit(job_runner_t *r, job_fn fn, job_done_fn done,
                job_done_fn drop, void *arg);
