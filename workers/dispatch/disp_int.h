@@ -35,6 +35,7 @@ typedef struct disp {
     map_t status_retry;   /* subject -> body whose publish failed */
     ev_timer status_timer;  /* retries status_retry */
     bool is_js_ready;
+    bool is_js_setup_queued;
     /* control-interface requests (disp_cmd.c) */
     char inbox[128];      /* replies arrive on <inbox>.<request id> */
     natsSubscription *inbox_sub;

@@ -163,6 +163,9 @@ disp_on_status_timer(struct ev_loop *loop, ev_timer *t, int revents)
     disp_t *d = t->data;
     if (!nc_is_connected(d->nc))
         return; /* the timer repeats */
+    /* a publish may fail for want of the stream a failed setup left out */
+    if (!d->is_js_ready)
+        disp_js_setup(d);
     map_t due = d->status_retry;
     map_init(&d->status_retry);
     for (map_entry_t *e = map_first(&due); e; e = e->next) {
@@ -210,19 +213,25 @@ static void
 disp_setup_done(void *arg)
 {
     disp_setup_job_t *j = arg;
+    j->d->is_js_setup_queued = false;
     if (j->rc == 0)
         j->d->is_js_ready = true;
     else
         log_msg(LL_WARN, "JetStream setup failed: %s (retried at the next "
-                "connect)", j->error);
+                "connect, or with the next status publish that fails)",
+                j->error);
     free(j);
 }
 
 void
 disp_js_setup(disp_t *d)
 {
+    if (d->is_js_setup_queued)
+        return;
     disp_setup_job_t *j = xcalloc(1, sizeof(*j));
     j->d = d;
     if (job_submit(d->jobs, disp_setup_run, disp_setup_done, free, j) != 0)
         free(j);
+    else
+        d->is_js_setup_queued = true;
 }
