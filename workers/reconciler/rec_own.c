@@ -57,6 +57,36 @@ rec_own_key(const char *lattice, char *key, size_t cap)
     key[n] = '\0';
 }
 
+/*
+ * The lease's JetStream context waits for an answer half a TTL (0.5 s to
+ * 5 s), not the 5 s of the worker's shared one. While a NATS node
+ * restarts, a request sent before the bucket's stream has a new leader
+ * is never answered; with 5 s per attempt a standby lost whole seconds
+ * of each takeover that way (make chaos: lattices without owner for up
+ * to 12 s with a 3 s TTL, standbys showing lease=unknown). Not shorter:
+ * an owner fences itself half a TTL after its last renewal, and with the
+ * renew interval (0.5 s) as the wait, renewals slow under load failed
+ * and owners handed their lattices over for nothing.
+ * Job thread. Returns it, or NULL when nats.c cannot make one.
+ */
+static jsCtx *
+rec_own_js(rec_t *r)
+{
+    rec_own_t *o = &r->own;
+    if (o->js != NULL)
+        return o->js;
+    const cfg_t *cfg = wk_cfg(r->w);
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    if (cfg->js_domain && cfg->js_domain[0])
+        jo.Domain = cfg->js_domain;
+    uint64_t wait = cfg->lease_ttl_ms / 2;
+    jo.Wait = (int64_t)(wait < 500 ? 500 : wait > 5000 ? 5000 : wait);
+    if (natsConnection_JetStream(&o->js, nc_conn(r->nc), &jo) != NATS_OK)
+        o->js = NULL;
+    return o->js;
+}
+
 /* Job thread. */
 static void
 rec_own_run(void *arg)
@@ -64,16 +94,23 @@ rec_own_run(void *arg)
     rec_own_job_t *j = arg;
     rec_t *r = j->r;
     rec_own_t *o = &r->own;
+    jsCtx *js = rec_own_js(r);
+    if (js == NULL) {
+        snprintf(j->error, sizeof(j->error), "no JetStream context: %s",
+                 nats_GetLastError(NULL));
+        j->outcome = REC_LEASE_FAILED;
+        return;
+    }
     if (o->kv == NULL) {
         const cfg_t *cfg = wk_cfg(r->w);
-        if (jsx_kv_open(nc_js(r->nc), cfg, cfg->lease_bucket, -1, &o->kv,
-                        j->error, sizeof(j->error)) != 0) {
+        if (jsx_kv_open(js, cfg, cfg->lease_bucket, -1, &o->kv, j->error,
+                        sizeof(j->error)) != 0) {
             o->kv = NULL;
             j->outcome = REC_LEASE_FAILED;
             return;
         }
     }
-    j->outcome = rec_lease_kv_run(nc_js(r->nc), o->kv, o->key, j->action,
+    j->outcome = rec_lease_kv_run(js, o->kv, o->key, j->action,
                                   j->me, j->revision, &j->out_revision,
                                   j->holder, sizeof(j->holder));
     if (j->outcome == REC_LEASE_FAILED) {
@@ -250,7 +287,7 @@ rec_own_stop(rec_t *r)
         nc_is_connected(r->nc)) {
         uint64_t rev = 0;
         char holder[128];
-        int rc = rec_lease_kv_run(nc_js(r->nc), o->kv, o->key,
+        int rc = rec_lease_kv_run(o->js, o->kv, o->key,
                                   REC_LEASE_RELEASE, o->lease.me,
                                   o->lease.revision, &rev, holder,
                                   sizeof(holder));
@@ -263,6 +300,9 @@ rec_own_stop(rec_t *r)
     }
     kvStore_Destroy(o->kv);
     o->kv = NULL;
+    if (o->js != NULL)
+        jsCtx_Destroy(o->js);
+    o->js = NULL;
 }
 
 bool

@@ -24,6 +24,7 @@
 typedef struct rec_own {
     rec_lease_t lease;
     job_runner_t *jobs;     /* its own thread: API work never delays it */
+    jsCtx *js;              /* its own JetStream context: see rec_own_js */
     kvStore *kv;            /* the lease bucket; used on that thread only */
     char key[256];          /* the lattice's key in the bucket */
     ev_timer timer;
