@@ -50,6 +50,17 @@ step(rec_lease_t *l, kv_t *k, uint64_t now)
     return a;
 }
 
+/* A (TTL 10 s, renew 2 s) creates the lease; B is set up beside it. */
+static void
+a_owns_b_stands_by(kv_t *k, rec_lease_t *a, rec_lease_t *b)
+{
+    rec_lease_init(a, "A", 10000, 2000, 0);
+    rec_lease_init(b, "B", 10000, 2000, 0);
+    step(a, k, 0); /* observe: no key */
+    step(a, k, 0); /* create */
+    ck_assert_int_eq(a->state, REC_LEASE_OWNER);
+}
+
 START_TEST(test_rec_lease_first_instance_creates_and_owns)
 {
     kv_t k = {0, "", 100};
@@ -69,10 +80,7 @@ START_TEST(test_rec_lease_standby_waits_while_owner_renews)
 {
     kv_t k = {0, "", 100};
     rec_lease_t a, b;
-    rec_lease_init(&a, "A", 10000, 2000, 0);
-    rec_lease_init(&b, "B", 10000, 2000, 0);
-    step(&a, &k, 0);
-    step(&a, &k, 0);
+    a_owns_b_stands_by(&k, &a, &b);
     for (uint64_t t = 0; t <= 60000; t += 100) {
         step(&a, &k, t);
         step(&b, &k, t);
@@ -87,10 +95,7 @@ START_TEST(test_rec_lease_takeover_after_ttl_and_owner_fenced_first)
 {
     kv_t k = {0, "", 100};
     rec_lease_t a, b;
-    rec_lease_init(&a, "A", 10000, 2000, 0);
-    rec_lease_init(&b, "B", 10000, 2000, 0);
-    step(&a, &k, 0);
-    step(&a, &k, 0);
+    a_owns_b_stands_by(&k, &a, &b);
     uint64_t dead_at = 20000, takeover = 0;
     for (uint64_t t = 0; t <= 60000; t += 50) {
         if (t < dead_at)
@@ -217,10 +222,7 @@ START_TEST(test_rec_lease_failed_takeover_retried_without_new_ttl)
 {
     kv_t k = {0, "", 100};
     rec_lease_t a, b;
-    rec_lease_init(&a, "A", 10000, 2000, 0);
-    rec_lease_init(&b, "B", 10000, 2000, 0);
-    step(&a, &k, 0);
-    step(&a, &k, 0);
+    a_owns_b_stands_by(&k, &a, &b);
     uint64_t dead_at = 20000, takeover = 0;
     int failures = 0;
     for (uint64_t t = 0; t <= 80000 && takeover == 0; t += 50) {
