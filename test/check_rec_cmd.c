@@ -409,11 +409,56 @@ START_TEST(test_expect_provider_events)
 }
 END_TEST
 
-START_TEST(test_expect_only_scale_and_start_have_expectations)
+/*
+ * A provider stop expects its provider_stopped (wadm-c only, see
+ * rec_cmd_has_expectation): same provider on the same host confirms it,
+ * annotations aside; nothing reports its failure.
+ */
+START_TEST(test_expect_provider_stop_confirmed_by_its_stopped_event)
 {
-    static const int none[] = {REC_CMD_STOP, REC_CMD_PUT_LINK,
-                               REC_CMD_DEL_LINK, REC_CMD_PUT_CONFIG,
-                               REC_CMD_DEL_CONFIG};
+    rec_cmd_t *c = rec_cmd_new(REC_CMD_STOP, "a", "s");
+    c->id = xstrdup("http_server");
+    c->host_id = xstrdup("H1");
+    ck_assert(rec_cmd_has_expectation(c));
+    static const struct {
+        const char *host;
+        int kind;
+        const char *data;
+        bool ok;
+    } rows[] = {
+        {"H1", CE_KIND_PROVIDER_STOPPED,
+         "{\"provider_id\":\"http_server\",\"annotations\":{\"x\":\"y\"},"
+         "\"reason\":\"stop\"}",
+         true},
+        {"H2", CE_KIND_PROVIDER_STOPPED,
+         "{\"provider_id\":\"http_server\",\"annotations\":{},"
+         "\"reason\":\"stop\"}",
+         false},
+        {"H1", CE_KIND_PROVIDER_STOPPED,
+         "{\"provider_id\":\"other\",\"annotations\":{},"
+         "\"reason\":\"stop\"}",
+         false},
+        {"H1", CE_KIND_PROVIDER_STARTED,
+         "{\"provider_id\":\"http_server\",\"image_ref\":\"r\","
+         "\"annotations\":{}}",
+         false},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        rec_event_t ev;
+        test_event_decode(rows[i].kind, rows[i].host, rows[i].data, &ev);
+        ck_assert_msg(rec_cmd_confirmed_by(c, &ev) == rows[i].ok, "row %zu",
+                      i);
+        ck_assert(!rec_cmd_failed_by(c, &ev));
+        rec_event_destroy(&ev);
+    }
+    rec_cmd_free(c);
+}
+END_TEST
+
+START_TEST(test_expect_links_and_configs_have_no_expectations)
+{
+    static const int none[] = {REC_CMD_PUT_LINK, REC_CMD_DEL_LINK,
+                               REC_CMD_PUT_CONFIG, REC_CMD_DEL_CONFIG};
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
         rec_cmd_t *c = rec_cmd_new(none[i], "a", "s");
         ck_assert(!rec_cmd_has_expectation(c));
@@ -456,7 +501,8 @@ rec_cmd_suite(void)
     tcase_add_test(tc, test_expect_component_scaled_compares_four_fields);
     tcase_add_test(tc, test_expect_removal_echo_has_managed_annotations_only);
     tcase_add_test(tc, test_expect_provider_events);
-    tcase_add_test(tc, test_expect_only_scale_and_start_have_expectations);
+    tcase_add_test(tc, test_expect_links_and_configs_have_no_expectations);
+    tcase_add_test(tc, test_expect_provider_stop_confirmed_by_its_stopped_event);
     suite_add_tcase(s, tc);
     return s;
 }

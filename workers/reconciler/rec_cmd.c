@@ -269,7 +269,8 @@ rec_cmd_body(const rec_cmd_t *c)
 bool
 rec_cmd_has_expectation(const rec_cmd_t *c)
 {
-    return c->type == REC_CMD_SCALE || c->type == REC_CMD_START;
+    return c->type == REC_CMD_SCALE || c->type == REC_CMD_START ||
+           c->type == REC_CMD_STOP;
 }
 
 /* The annotations a host echoes: the command's plus the managed ones. */
@@ -308,6 +309,9 @@ rec_cmd_confirmed_by(const rec_cmd_t *c, const rec_event_t *ev)
                rec_str_eq(e->image_ref, c->reference) &&
                rec_cmd_annotations_match(c, &e->annotations);
     }
+    if (c->type == REC_CMD_STOP && ev->kind == CE_KIND_PROVIDER_STOPPED)
+        return rec_str_eq(ev->u.provider_stopped.provider_id, c->id) &&
+               rec_str_eq(ev->host_id, c->host_id);
     return false;
 }
 

@@ -96,12 +96,22 @@ char *rec_cmd_body(const rec_cmd_t *c);
 
 /*
  * Whether event ev confirms command c (success) or reports its failure
- * (scalers.md 11.1 matching rules). c must be a scale or a start.
+ * (scalers.md 11.1 matching rules). c must be a scale, a start or a
+ * provider stop; a stop is confirmed by provider_stopped of the same
+ * provider id on the same host, and has no failure event.
  */
 bool rec_cmd_confirmed_by(const rec_cmd_t *c, const rec_event_t *ev);
 bool rec_cmd_failed_by(const rec_cmd_t *c, const rec_event_t *ev);
 
-/* Whether commands of this type have expected events at all. */
+/*
+ * Whether commands of this type have expected events at all: scales and
+ * starts as scalers.md 11.1 says, and, unlike upstream, provider stops.
+ * Upstream reconciles only at the event after the last expectation is
+ * met, by which time a stop's own provider_stopped has been applied;
+ * wadm-c reconciles at once (rec_wrap_event), and a scaler whose starts
+ * were confirmed before the stop's event arrived stopped the same
+ * provider a second time (lifecycle 14_4, 4 runs in 30).
+ */
 bool rec_cmd_has_expectation(const rec_cmd_t *c);
 
 #endif

@@ -596,7 +596,7 @@ rec_app_pass(rec_engine_t *e, rec_app_t *a, bool is_all, uint64_t now_ms,
  * Removes from its scaler the expectation of command c, which may never
  * have reached a host.
  */
-static void
+void
 rec_engine_unexpect(rec_engine_t *e, const rec_cmd_t *c)
 {
     if (!rec_cmd_has_expectation(c))

@@ -33,6 +33,12 @@ void rec_engine_inventory_note(rec_engine_t *e, const rec_event_t *ev);
 /* Forgets every awaited inventory's notes (their queries are gone). */
 void rec_engine_inventory_forget(rec_engine_t *e);
 
+/*
+ * Removes from its scaler the expectation of command c (one that never
+ * reached a host, or a stop the host refused).
+ */
+void rec_engine_unexpect(rec_engine_t *e, const rec_cmd_t *c);
+
 /* Marks the scalers that use configuration name for the next pass. */
 void rec_engine_touch_config(rec_engine_t *e, const char *name);
 

@@ -146,6 +146,14 @@ rec_engine_cmd_result(rec_engine_t *e, rec_pending_t *p,
         rec_app_t *fa = map_get(&e->apps, c->app);
         if (fa)
             fa->is_status_dirty = true; /* its retry note changes */
+        /*
+         * A refused stop brings no provider_stopped: its (wadm-c only)
+         * expectation would hold the scaler for the provider window
+         * instead of the back-off. Refused starts and scales keep theirs
+         * until the window ends, as upstream (scalers.md 11.5).
+         */
+        if (c->type == REC_CMD_STOP)
+            rec_engine_unexpect(e, c);
         if (s) {
             s->cmd_failures++;
             s->retry_at_ms = now_ms + rec_retry_delay(s->cmd_failures);
