@@ -1157,8 +1157,15 @@ lt_kill_under_load(const char *lattice, bool is_ingest)
     }
     /* everything the victim missed is applied */
     lt_expect_state(&t, 8000, "after kill -9 under load");
+    /*
+     * Every event is acknowledged at the latest after one redelivery: a
+     * few (7 of about 1,500, once under ASan) stayed unacknowledged for
+     * more than 5 s with the state already right, so the wait covers the
+     * consumer's ack wait (10 s) plus margin. Why those were not acked at
+     * once is not known yet (see the issue notes).
+     */
     char why[256] = "";
-    deadline = test_now_ms() + 5000;
+    deadline = test_now_ms() + 15000;
     while (!lt_consumer_drained(&t, why, sizeof(why)) &&
            test_now_ms() < deadline)
         test_pause_ms(50);
