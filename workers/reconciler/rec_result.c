@@ -16,31 +16,15 @@
 #include "common/log.h"
 #include "common/uid.h"
 #include "common/xalloc.h"
+#include "workers/reconciler/rec_ctl.h"
 #include "workers/reconciler/rec_engine_int.h"
 
-/* Reads a control-interface reply envelope (lattice.md 5.2). */
+/* A control-interface reply envelope (lattice.md 5.2): rec_ctl.h. */
 static bool
 rec_envelope(const proto_reply_t *r, char **message, cJSON **response)
 {
-    *message = NULL;
-    *response = NULL;
-    cJSON *o = cJSON_ParseWithLength((const char *)r->body.data, r->body.len);
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        *message = xstrdup("undecodable reply");
-        return false;
-    }
-    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(o, "success");
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "message");
-    *message = xstrdup(cJSON_IsString(msg) ? msg->valuestring : "");
-    cJSON *resp = cJSON_DetachItemFromObjectCaseSensitive(o, "response");
-    if (resp && !cJSON_IsNull(resp))
-        *response = resp;
-    else
-        cJSON_Delete(resp);
-    bool is_ok = cJSON_IsTrue(ok);
-    cJSON_Delete(o);
-    return is_ok;
+    return rec_ctl_envelope((const char *)r->body.data, r->body.len,
+                            message, response);
 }
 
 /* The scaler id of application app (see rec_engine_int.h). */
