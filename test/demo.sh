@@ -100,34 +100,16 @@ say "hostsim pid $hs_pid:"
 "$req" "$url" where "$lattice"
 
 # deploy FILE: put then deploy, waiting until deployed
-if "$build/wadmctl" app --help >/dev/null 2>&1; then
-    client="wadmctl app"
-    deploy() {
-        "$build/wadmctl" app -s "$url" --lattice "$lattice" deploy --wait \
-            --wait-timeout-s 30 "$1" | sed 's/^/    /'
-    }
-    undeploy() {
-        "$build/wadmctl" app -s "$url" --lattice "$lattice" undeploy "$1" |
-            sed 's/^/    /'
-    }
-else
-    client="demo_req (wadmctl has no app verbs in this tree)"
-    deploy() {
-        put=$("$req" "$url" req "wadm.api.$lattice.model.put" "@$1")
-        say "put: $put"
-        name=$(echo "$put" | sed 's/.*"name":"\([^"]*\)".*/\1/')
-        version=$(echo "$put" | sed 's/.*"current_version":"\([^"]*\)".*/\1/')
-        say "deploy: $("$req" "$url" req "wadm.api.$lattice.model.deploy.$name" \
-            "{\"version\":\"$version\"}")"
-        "$req" "$url" wait "$lattice" "$name" deployed 30
-    }
-    undeploy() {
-        say "undeploy: $("$req" "$url" req \
-            "wadm.api.$lattice.model.undeploy.$1" "")"
-    }
-fi
+deploy() {
+    "$build/wadmctl" app -s "$url" --lattice "$lattice" deploy --wait \
+        --wait-timeout-s 30 "$1" | sed 's/^/    /'
+}
+undeploy() {
+    "$build/wadmctl" app -s "$url" --lattice "$lattice" undeploy "$1" |
+        sed 's/^/    /'
+}
 
-step "4. deploy $(basename "$manifest") (hello-world: 1 component, the http-server provider, a link) with $client"
+step "4. deploy $(basename "$manifest") (hello-world: 1 component, the http-server provider, a link) with wadmctl app deploy --wait"
 deploy "$manifest"
 say "where it runs:"
 "$req" "$url" where "$lattice"

@@ -4,9 +4,9 @@
  * needs neither Python nor a nats CLI. Not part of wadm; it only ever
  * talks to the private nats-server the demo started.
  *
- *   demo_req URL req SUBJECT [BODY|@FILE]     print the reply
- *   demo_req URL wait LATTICE APP TYPE SECS   poll model.status until
- *                                             its type is TYPE
+ *   demo_req URL req SUBJECT [BODY]           print the reply
+ *   demo_req URL wait LATTICE APP TYPE SECS   wait until model.status
+ *                                             says type TYPE
  *   demo_req URL where LATTICE                what runs on which host
  *
  * Exit 0 on success, 1 on failure or timeout, 2 on usage errors.
@@ -18,34 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-static char *
-demo_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            char *nb = realloc(buf, cap);
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
 
 /* A request; the parsed reply (caller deletes) or NULL. */
 static cJSON *
@@ -77,18 +49,7 @@ demo_req(natsConnection *nc, int argc, char **argv)
 {
     if (argc < 1)
         return 2;
-    char *body = NULL;
-    if (argc > 1 && argv[1][0] == '@') {
-        body = demo_read_file(argv[1] + 1);
-        if (body == NULL) {
-            fprintf(stderr, "demo_req: cannot read %s\n", argv[1] + 1);
-            return 2;
-        }
-    } else {
-        body = strdup(argc > 1 ? argv[1] : "");
-    }
-    cJSON *r = demo_request(nc, argv[0], body);
-    free(body);
+    cJSON *r = demo_request(nc, argv[0], argc > 1 ? argv[1] : "");
     if (r == NULL)
         return 1;
     char *s = cJSON_PrintUnformatted(r);
@@ -100,17 +61,32 @@ demo_req(natsConnection *nc, int argc, char **argv)
     return rc;
 }
 
+/*
+ * Waits until the app's status has type argv[2], for at most argv[3]
+ * seconds. Each status wadm publishes on wadm.status.<lattice>.<app>
+ * wakes it to read model.status again; nothing is polled on a timer.
+ */
 static int
 demo_wait(natsConnection *nc, int argc, char **argv)
 {
     if (argc < 4)
         return 2;
-    char subject[512];
+    char subject[512], published[512];
     snprintf(subject, sizeof(subject), "wadm.api.%s.model.status.%s",
              argv[0], argv[1]);
+    snprintf(published, sizeof(published), "wadm.status.%s.%s", argv[0],
+             argv[1]);
+    natsSubscription *sub = NULL;
+    if (natsConnection_SubscribeSync(&sub, nc, published) != NATS_OK ||
+        natsConnection_Flush(nc) != NATS_OK) {
+        fprintf(stderr, "demo_req: cannot subscribe to %s\n", published);
+        natsSubscription_Destroy(sub);
+        return 1;
+    }
     const char *want = argv[2];
     time_t deadline = time(NULL) + atoi(argv[3]);
     char last[1024] = "";
+    int rc = 1;
     for (;;) {
         cJSON *r = demo_request(nc, subject, "");
         const cJSON *st = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "status"),
@@ -129,15 +105,23 @@ demo_wait(natsConnection *nc, int argc, char **argv)
         }
         bool is_done = strcmp(demo_str(st, "type"), want) == 0;
         cJSON_Delete(r);
-        if (is_done)
-            return 0;
-        if (time(NULL) >= deadline) {
+        if (is_done) {
+            rc = 0;
+            break;
+        }
+        time_t left = deadline - time(NULL);
+        natsMsg *m = NULL;
+        if (left <= 0 ||
+            natsSubscription_NextMsg(&m, sub, (int64_t)left * 1000) !=
+                NATS_OK) {
             fprintf(stderr, "demo_req: %s not %s within %s s\n", argv[1],
                     want, argv[3]);
-            return 1;
+            break;
         }
-        usleep(200 * 1000);
+        natsMsg_Destroy(m);
     }
+    natsSubscription_Destroy(sub);
+    return rc;
 }
 
 static int

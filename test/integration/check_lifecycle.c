@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test/lib/test_lattice.h"
 #include "test/lib/test_life.h"
 #include "test/lib/test_util.h"
 
@@ -640,39 +641,7 @@ START_TEST(test_lifecycle_14_9_config_and_secrets)
     ck_assert(r != NULL && test_hs_ok(r));
     cJSON_Delete(r);
     long seq = test_life_last_seq(&life);
-    test_life_deploy_text(
-        &life,
-        "apiVersion: core.oam.dev/v1beta1\n"
-        "kind: Application\n"
-        "metadata:\n"
-        "  name: cfg-demo\n"
-        "  annotations: {}\n"
-        "spec:\n"
-        "  policies:\n"
-        "    - name: vault\n"
-        "      type: policy.secret.wasmcloud.dev/v1alpha1\n"
-        "      properties:\n"
-        "        backend: baobun\n"
-        "        role_name: app\n"
-        "  components:\n"
-        "    - name: api\n"
-        "      type: component\n"
-        "      properties:\n"
-        "        image: ghcr.io/example/api:2.0.0\n"
-        "        config:\n"
-        "          - name: settings\n"
-        "            properties:\n"
-        "              mode: prod\n"
-        "          - name: shared-settings\n"
-        "        secrets:\n"
-        "          - name: db-password\n"
-        "            properties:\n"
-        "              policy: vault\n"
-        "              key: /app/db\n"
-        "      traits:\n"
-        "        - type: spreadscaler\n"
-        "          properties:\n"
-        "            instances: 1\n");
+    test_life_deploy_text(&life, test_yaml_cfg_demo);
     cJSON *st = status_is("cfg-demo", "deployed", NULL, 10000);
     scaler_is(st, 0, CFG_SC, "SpreadScaler", "cfg_demo-api", "deployed");
     cJSON_Delete(st);
