@@ -290,6 +290,14 @@ fo_is_new_standby(void *arg)
     return pid > 1 && pid != w->n && is_standby;
 }
 
+/* Whether instance 0 deployed something it learnt of from the bucket. */
+static bool
+fo_owner_resynced(void *arg)
+{
+    return fo_dump_num(arg, 0, ((fo_t *)arg)->rec, "resync_deploys_total") >=
+           1;
+}
+
 /* Starts instance 0 as the lattice's owner, then instance 1 as standby. */
 static void
 fo_two_instances(fo_t *t, const char *extra1, const char *extra2)
@@ -417,14 +425,14 @@ START_TEST(test_failover_deploy_through_standby_is_reconciled_by_owner)
      * alone, served by the standby, would change nothing deployed). */
     int apps = 0;
     char app[32];
-    while (apps < 40 &&
-           (apps == 0 ||
-            fo_dump_num(&t, 0, t.rec, "resync_deploys_total") < 1))
-    {
+    bool is_learnt = false;
+    while (apps < 40 && !is_learnt) {
         snprintf(app, sizeof(app), "app%d", ++apps);
+        long before = fo_dump_num(&t, 1, t.rec, "api_requests_total");
         fo_deploy(&t, app, 1, 1);
-        if (fo_dump_num(&t, 1, t.rec, "api_requests_total") >= 2)
-            test_pause_ms(200); /* the owner's watch is asynchronous */
+        /* the standby served part of it: the owner's watch follows */
+        if (fo_dump_num(&t, 1, t.rec, "api_requests_total") > before)
+            is_learnt = test_wait_until(fo_owner_resynced, &t, 2000);
     }
     ck_assert_int_ge(fo_dump_num(&t, 1, t.rec, "api_requests_total"), 1);
     ck_assert_int_ge(fo_dump_num(&t, 0, t.rec, "resync_deploys_total"), 1);
