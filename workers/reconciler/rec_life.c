@@ -539,8 +539,7 @@ static ev_timer rec_discover_timer;
 void
 rec_life_dispatch_up(rec_t *r)
 {
-    /* a dispatch that restarted lost what it had not published yet */
-    rec_engine_statuses_resend(&r->engine);
+    /* (statuses a dead dispatch lost were marked by requests_lost) */
     if (!r->is_loaded || r->engine.is_ready || r->is_discovering)
         return;
     r->is_discovering = true;
