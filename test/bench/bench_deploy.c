@@ -55,7 +55,20 @@ pct(int64_t *v, size_t n, double p)
 /* ---- the first control command of each app, seen like a host ---------- */
 
 static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t first_cv = PTHREAD_COND_INITIALIZER; /* any change */
 static uint64_t first_cmd_us[LAT_APPS];
+
+/* The CLOCK_REALTIME moment us microseconds from now (for first_cv). */
+static struct timespec
+until_us(uint64_t us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ns = (uint64_t)ts.tv_nsec + (us % 1000000) * 1000;
+    ts.tv_sec += (time_t)(us / 1000000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}
 
 static void
 on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
@@ -70,8 +83,10 @@ on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
     if (p) {
         int i = atoi(p + strlen("\"wasmcloud.dev/appspec\":\"lat-"));
         pthread_mutex_lock(&first_lock);
-        if (i >= 0 && i < LAT_APPS && first_cmd_us[i] == 0)
+        if (i >= 0 && i < LAT_APPS && first_cmd_us[i] == 0) {
             first_cmd_us[i] = t;
+            pthread_cond_broadcast(&first_cv);
+        }
         pthread_mutex_unlock(&first_lock);
     }
     natsMsg_Destroy(msg);
@@ -181,16 +196,14 @@ bench_latency(void)
         cJSON *r = test_life_api(&t, "deploy", name, body);
         uint64_t t_rep = now_us();
         cJSON_Delete(r);
-        uint64_t t_cmd = 0;
-        uint64_t deadline = t_rep + 2000000;
-        while (now_us() < deadline) {
-            pthread_mutex_lock(&first_lock);
-            t_cmd = first_cmd_us[i];
-            pthread_mutex_unlock(&first_lock);
-            if (t_cmd)
-                break;
-            usleep(20);
-        }
+        /* woken by on_ctl; 2 s at most */
+        struct timespec until = until_us(2000000);
+        pthread_mutex_lock(&first_lock);
+        while (first_cmd_us[i] == 0 &&
+               pthread_cond_timedwait(&first_cv, &first_lock, &until) == 0)
+            ;
+        uint64_t t_cmd = first_cmd_us[i];
+        pthread_mutex_unlock(&first_lock);
         if (t_cmd == 0) {
             fprintf(stderr, "bench_deploy: no command for %s\n", name);
             continue;
@@ -327,19 +340,19 @@ on_status(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
     if (i >= 0 && i < BIG_APPS) {
         pthread_mutex_lock(&first_lock);
         big_deployed[i] = is_deployed;
+        pthread_cond_broadcast(&first_cv);
         pthread_mutex_unlock(&first_lock);
     }
     natsMsg_Destroy(msg);
 }
 
+/* Apps whose last status is deployed; first_lock held. */
 static int
-deployed_count(void)
+deployed_count_locked(void)
 {
     int n = 0;
-    pthread_mutex_lock(&first_lock);
     for (int i = 0; i < BIG_APPS; i++)
         n += big_deployed[i];
-    pthread_mutex_unlock(&first_lock);
     return n;
 }
 
@@ -387,10 +400,14 @@ bench_scale(void)
     }
     uint64_t t_dep = now_us();
     /* every app's latest status, from the status subject */
-    uint64_t deadline = now_us() + 120 * 1000000ULL;
+    struct timespec until = until_us(120 * 1000000ULL);
     int done = 0;
-    while ((done = deployed_count()) < BIG_APPS && now_us() < deadline)
-        usleep(10000);
+    pthread_mutex_lock(&first_lock);
+    while ((done = deployed_count_locked()) < BIG_APPS &&
+           pthread_cond_timedwait(&first_cv, &first_lock, &until) == 0)
+        ;
+    done = deployed_count_locked();
+    pthread_mutex_unlock(&first_lock);
     uint64_t t_end = now_us();
     printf("%d apps (a component x3, a provider, a link with config each) "
            "on %d simulated hosts:\n",
