@@ -93,6 +93,7 @@ typedef struct bench_wadm_run {
     long max_in_flight;
     long max_dump_lag;    /* ingest's events_lag (backlog every 5 s) */
     long resent;
+    int flood_status;     /* hostsim's wait status once it ended */
 } bench_wadm_run_t;
 
 /*
@@ -125,8 +126,10 @@ bench_wadm_measure(test_wadm_t *tw, test_proc_t *flood, jsCtx *js,
             run->max_in_flight = in_flight;
         if (applied > 0 && run->first_ms == 0)
             run->first_ms = now;
-        if (flood != NULL && flood->pid > 0 &&
-            test_proc_wait(flood, 0) >= 0) {
+        int st = flood != NULL && flood->pid > 0 ? test_proc_wait(flood, 0)
+                                                 : -1;
+        if (st >= 0) {
+            run->flood_status = st;
             run->flood_end_ms = now;
             run->applied_at_flood_end = applied;
             run->target = bench_stream_msgs(js);
@@ -215,6 +218,20 @@ bench_bare_measure(natsConnection *nc, jsCtx *js, uint64_t first_seq,
     return secs > 0 ? n / secs : -1;
 }
 
+/* 0 when hostsim exited 0, else says how it ended and returns -1. */
+static int
+bench_flood_ok(int status, int phase)
+{
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    fprintf(stderr, "bench_events: hostsim --flood of phase %d %s %d (its "
+            "log: flood%d.log)\n", phase,
+            WIFSIGNALED(status) ? "died of signal" : "exited with",
+            WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+            phase);
+    return -1;
+}
+
 /* Runs hostsim --flood to the end; prints its figure line. Returns 0/-1. */
 static int
 bench_flood(const char *url, const char *dir, long events, int phase,
@@ -292,6 +309,8 @@ main(int argc, char **argv)
     int rc = bench_flood(nats.url, nats.dir, events, 1, &flood);
     if (rc == 0)
         rc = bench_wadm_measure(&tw, &flood, js, &live, 0);
+    if (rc == 0)
+        rc = bench_flood_ok(live.flood_status, 1);
     if (flood.pid > 0)
         test_proc_stop(&flood, 5000);
     bench_flood_line(nats.dir, 1);
@@ -311,8 +330,10 @@ main(int argc, char **argv)
     printf("backlog: the same flood stored first, then consumed\n");
     uint64_t first_seq = bench_last_seq(js) + 1;
     rc = bench_flood(nats.url, nats.dir, events, 2, &flood);
-    if (rc == 0 && test_proc_wait(&flood, BENCH_TIMEOUT_MS) < 0)
-        rc = -1;
+    if (rc == 0) {
+        int st = test_proc_wait(&flood, BENCH_TIMEOUT_MS);
+        rc = st < 0 ? -1 : bench_flood_ok(st, 2);
+    }
     bench_flood_line(nats.dir, 2);
     long stored = (long)(bench_last_seq(js) - first_seq + 1);
     bench_wadm_run_t drain;

@@ -423,15 +423,16 @@ hs_sim_destroy(hs_sim_t *sim, bool is_graceful)
                     natsStatus_GetText(s));
         natsConnection_Destroy(sim->nc);
     }
+    /* every subscription completed: no callback queues anything more */
     hs_sim_wait_subs(sim, 5000);
-    /* Waits for nats.c threads, so no callback can queue anything after. */
-    (void)nats_CloseAndWait(5000);
+    /* requests never served; nats.c must still be open to free them */
     for (hs_inmsg_t *m = hs_inbox_take(sim); m != NULL;) {
         hs_inmsg_t *next = m->next;
         natsMsg_Destroy(m->msg);
         free(m);
         m = next;
     }
+    (void)nats_CloseAndWait(5000);
     for (size_t i = 0; i < sim->hosts_count; i++)
         hs_host_free(sim->hosts[i]);
     free(sim->hosts);
