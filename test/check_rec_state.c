@@ -227,6 +227,50 @@ START_TEST(test_rec_state_repeated_heartbeat_after_a_change_applies_in_full)
 }
 END_TEST
 
+/* Whether heartbeat body data of host would leave its record as it is. */
+static bool
+is_steady(const char *host_id, const char *components, const char *providers,
+          const char *zone)
+{
+    char *hb = heartbeat(components, providers);
+    if (zone != NULL) {
+        char *z = strstr(hb, "\"east\"");
+        ck_assert_ptr_nonnull(z);
+        char *t = xasprintf("%.*s\"%s\"%s", (int)(z - hb), hb, zone, z + 6);
+        free(hb);
+        hb = t;
+    }
+    rec_event_t ev;
+    char *err = NULL;
+    if (rec_event_decode(CE_KIND_HOST_HEARTBEAT, hb, strlen(hb), host_id,
+                         &ev, &err) != 0)
+        ck_abort_msg("decode: %s", err);
+    bool r = rec_state_heartbeat_is_steady(&st, host_id, &ev.u.heartbeat);
+    rec_event_destroy(&ev);
+    free(hb);
+    return r;
+}
+
+START_TEST(test_rec_state_steady_heartbeat_is_told_apart_from_a_change)
+{
+    ck_assert(!is_steady(H1, HB_C1, HB_P1, NULL)); /* unknown host */
+    apply_heartbeat(H1, HB_C1, HB_P1, NOW, NULL);
+    ck_assert(is_steady(H1, HB_C1, HB_P1, NULL));
+    /* a count, an annotation, a provider or a label that moved */
+    ck_assert(!is_steady(H1, "[{\"id\":\"c1\",\"image_ref\":\"ref:1\","
+                             "\"max_instances\":3,\"annotations\":" ANN_A
+                             "}]", HB_P1, NULL));
+    ck_assert(!is_steady(H1, "[]", HB_P1, NULL));
+    ck_assert(!is_steady(H1, HB_C1, "[]", NULL));
+    ck_assert(!is_steady(H1, HB_C1, HB_P1, "west"));
+    /* an event in between: the same heartbeat changes the record again */
+    apply_scaled(H1, "c1", ANN_A, 7);
+    ck_assert(!is_steady(H1, HB_C1, HB_P1, NULL));
+    apply_heartbeat(H1, HB_C1, HB_P1, NOW + SEC, NULL);
+    ck_assert(is_steady(H1, HB_C1, HB_P1, NULL));
+}
+END_TEST
+
 /* ---- host_started -------------------------------------------------------- */
 
 START_TEST(test_rec_state_host_started_stores_a_fresh_host_replacing_the_old)
@@ -1015,6 +1059,8 @@ rec_state_suite(void)
         acc, test_rec_state_repeated_heartbeat_moves_only_uptime_and_last_seen);
     tcase_add_test(
         acc, test_rec_state_repeated_heartbeat_after_a_change_applies_in_full);
+    tcase_add_test(
+        acc, test_rec_state_steady_heartbeat_is_told_apart_from_a_change);
     tcase_add_test(
         acc, test_rec_state_component_count_filters_by_host_and_annotations);
     suite_add_tcase(s, acc);

@@ -971,6 +971,11 @@ rec_engine_event(rec_engine_t *e, int kind, const char *source,
     const rec_host_t *hb = kind == CE_KIND_HOST_HEARTBEAT
                                ? rec_state_host(&e->state, ev.host_id)
                                : NULL;
+    /* a steady host's heartbeat changes no item: none to compare */
+    bool is_steady = hb && rec_state_heartbeat_is_steady(
+                               &e->state, ev.host_id, &ev.u.heartbeat);
+    if (is_steady)
+        hb = NULL;
     rec_smap_t labels;
     map_t before, after, changed;
     rec_smap_init(&labels);
@@ -982,7 +987,7 @@ rec_engine_event(rec_engine_t *e, int kind, const char *source,
     rec_state_apply(&e->state, &ev, now_wall_us, chg);
     rec_engine_inventory_note(e, &ev);
     rec_engine_cache_event(e, &ev);
-    bool is_narrow = false;
+    bool is_narrow = is_steady;
     if (hb) {
         hb = rec_state_host(&e->state, ev.host_id);
         rec_host_items(hb, &after);

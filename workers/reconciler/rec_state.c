@@ -178,6 +178,24 @@ rec_host_holds_heartbeat(const rec_host_t *h, const rec_ev_heartbeat_t *hb)
     return true;
 }
 
+/* Whether hb repeats the content host h applied last, nothing changed since. */
+static bool
+rec_host_hb_is_repeat(const rec_state_t *st, const rec_host_t *h,
+                      const rec_ev_heartbeat_t *hb)
+{
+    return h != NULL && hb->content_id != 0 &&
+           h->hb_content_id == hb->content_id && h->hb_gen == st->gen;
+}
+
+bool
+rec_state_heartbeat_is_steady(const rec_state_t *st, const char *host_id,
+                              const rec_ev_heartbeat_t *hb)
+{
+    const rec_host_t *h = map_get(&st->hosts, host_id);
+    return h != NULL && (rec_host_hb_is_repeat(st, h, hb) ||
+                         rec_host_holds_heartbeat(h, hb));
+}
+
 /* Whether keep names id among its components (else providers). */
 static bool
 rec_state_is_kept(const rec_state_keep_t *keep, bool is_component,
@@ -376,8 +394,7 @@ rec_state_heartbeat(rec_state_t *st, const char *host_id,
     if (keep != NULL && map_count(keep->components) == 0 &&
         map_count(keep->providers) == 0)
         keep = NULL;
-    if (keep == NULL && h != NULL && hb->content_id != 0 &&
-        h->hb_content_id == hb->content_id && h->hb_gen == st->gen) {
+    if (keep == NULL && rec_host_hb_is_repeat(st, h, hb)) {
         h->uptime_seconds = hb->uptime_seconds;
         h->last_seen_us = now;
         return;

@@ -124,6 +124,14 @@ void rec_state_destroy(rec_state_t *st);
 int rec_state_apply(rec_state_t *st, const rec_event_t *ev,
                     uint64_t now_wall_us, rec_state_change_t *chg);
 
+/*
+ * Whether applying heartbeat hb of host_id would leave that host's record
+ * as it is, its uptime and last_seen aside (so what it lists of components
+ * and providers, and its labels, stay). False for an unknown host.
+ */
+bool rec_state_heartbeat_is_steady(const rec_state_t *st, const char *host_id,
+                                   const rec_ev_heartbeat_t *hb);
+
 /* Ids of a host's components and providers an inventory must not set. */
 typedef struct rec_state_keep {
     const map_t *components; /* keys: component ids (values unused) */
