@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/clk.h"
 #include "common/err.h"
@@ -166,6 +169,42 @@ ce_word_has_special(uint64_t w)
 }
 
 /*
+ * The first byte at or after p (before end) that ends a run of plain
+ * printable ASCII string bytes, or end. With SSE2 (every x86-64) 16 bytes
+ * a step, the signed compare with 0x20 catching control and non-ASCII
+ * bytes at once; then 8 bytes a step; then bytes.
+ */
+static inline const unsigned char *
+ce_plain_run(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+            _mm_cmplt_epi8(v, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits != 0)
+            return p + __builtin_ctz(bits);
+        p += 16;
+    }
+#endif
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof(w));
+        if (ce_word_has_special(w))
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
+/*
  * Validates the string starting at the opening quote at s->p and moves past
  * the closing quote. Fills the raw span and whether it has escapes.
  */
@@ -177,16 +216,8 @@ ce_string(ce_scan_t *s, ce_span_t *sp)
     bool has_escape = false;
     sp->ptr = (const char *)p;
     for (;;) {
-        /* the common case: a run of plain printable ASCII, 8 bytes a step */
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, sizeof(w));
-            if (ce_word_has_special(w))
-                break;
-            p += 8;
-        }
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        /* the common case: a run of plain printable ASCII */
+        p = ce_plain_run(p, end);
         if (p >= end)
             return ce_fail(s, ERR_PROTO, "unterminated string");
         if (*p == '"')

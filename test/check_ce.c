@@ -15,6 +15,9 @@
 #include "test/lib/test_events.h"
 #include "test/lib/test_util.h"
 
+/* 48 plain bytes, to build long strings from */
+#define TEST_AS "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
 #define SMALL                                                                 \
     "{\"specversion\":\"1.0\",\"id\":\"1\",\"type\":"                         \
     "\"com.wasmcloud.lattice.config_set\",\"source\":\"NHOST\","              \
@@ -607,6 +610,56 @@ START_TEST(test_ce_malformed_json_inside_data_is_rejected)
 }
 END_TEST
 
+/*
+ * The string scan steps over plain bytes 16 and 8 at a time: a special
+ * byte is found wherever it falls in a long string, at each offset of a
+ * 16-byte block, of the 8-byte steps and of the tail after them.
+ */
+START_TEST(test_ce_special_bytes_are_found_at_every_offset)
+{
+    enum { LEN = 48 };
+    static const struct {
+        const char *bytes;
+        const char *why; /* NULL: valid */
+        const char *unescaped;
+    } cases[] = {
+        {"\t", "control character", NULL},
+        {"\x01", "control character", NULL},
+        {"\xFF", "invalid UTF-8", NULL},
+        {"\x80", "invalid UTF-8", NULL},
+        {"\xC3", "invalid UTF-8", NULL},
+        {"\\x", "invalid escape", NULL},
+        {"\xC3\xA9", NULL, "\xC3\xA9"},
+        {"\\\"", NULL, "\""},
+        {"\\u0041", NULL, "A"},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+        for (int off = 0; off <= LEN; off++) {
+            char src[2 * LEN + 16], want[2 * LEN + 16];
+            snprintf(src, sizeof(src), "%.*s%s%.*s", off, TEST_AS,
+                     cases[c].bytes, LEN - off, TEST_AS);
+            char *ev = small_with("source", "\"x\"");
+            char *at = strstr(ev, "\"x\"");
+            ck_assert_ptr_nonnull(at);
+            size_t n = strlen(ev) + sizeof(src);
+            char *doc = malloc(n);
+            snprintf(doc, n, "%.*s\"%s\"%s", (int)(at - ev), ev, src, at + 3);
+            free(ev);
+            if (cases[c].why != NULL) {
+                expect_fail(doc, ERR_PROTO, cases[c].why);
+            } else {
+                ce_envelope_t env;
+                ck_assert_int_eq(scan(doc, &env), 0);
+                snprintf(want, sizeof(want), "%.*s%s%.*s", off, TEST_AS,
+                         cases[c].unescaped, LEN - off, TEST_AS);
+                ck_assert_str_eq(env.source, want);
+                ce_envelope_destroy(&env);
+            }
+            free(doc);
+        }
+}
+END_TEST
+
 START_TEST(test_ce_nesting_is_capped_at_upstreams_depth)
 {
     /* envelope (1) + data object (2) + k arrays: 127 levels are allowed */
@@ -758,6 +811,7 @@ ce_suite(void)
     tcase_add_test(bad, test_ce_not_an_object_is_rejected);
     tcase_add_test(bad, test_ce_every_truncation_fails_cleanly);
     tcase_add_test(bad, test_ce_malformed_json_inside_data_is_rejected);
+    tcase_add_test(bad, test_ce_special_bytes_are_found_at_every_offset);
     tcase_add_test(bad, test_ce_nesting_is_capped_at_upstreams_depth);
     tcase_add_test(bad, test_ce_hostile_nesting_fails_without_recursion);
     tcase_add_test(bad, test_ce_huge_payloads_scan_in_linear_time);
