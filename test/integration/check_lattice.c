@@ -18,8 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/ce.h"
 #include "common/map.h"
+#include "common/xalloc.h"
 #include "test/lib/test_events.h"
 #include "test/lib/test_hostsim.h"
 #include "test/lib/test_util.h"
@@ -1301,6 +1303,91 @@ START_TEST(test_lattice_discovery)
 }
 END_TEST
 
+/* ---- memory after a burst ---------------------------------------------- */
+
+/*
+ * Workers keep freed heap for reuse while busy (workers/wk.c): a burst
+ * held in ingest must still be given back once it is over. The reconciler
+ * is stopped while 2,500 heartbeats of 20 components (7 KB each) arrive,
+ * so ingest holds them all; then it applies them, and ingest's RSS must
+ * come back near what it was before.
+ */
+START_TEST(test_lattice_burst_memory_is_given_back)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    test_skip("burst memory: under ASan the heap is ASan's allocator, whose "
+              "quarantine keeps freed memory on purpose");
+    return;
+#endif
+    lt_t t;
+    /* the reconciler is stopped for seconds: not a hang to the supervisor */
+    char *wadm_args[] = {"--heartbeat-interval-ms", "10000", NULL};
+    if (!lt_begin(&t, "ltheap", 1, NULL, wadm_args, false))
+        return;
+    const int n = 2500;
+    buf_t comps;
+    buf_init(&comps, 0);
+    for (int i = 0; i < 20; i++)
+        buf_appendf(&comps, "%s{\"id\":\"burst_app-comp%d\",\"image_ref\":"
+                    "\"ghcr.io/wasmcloud/burst/comp-%d:0.1.0\",\"annotations\":"
+                    "{\"wasmcloud.dev/appspec\":\"burst-app\",\"wasmcloud.dev/"
+                    "managed-by\":\"wadm\",\"wasmcloud.dev/scaler\":\"%064d\","
+                    "\"wasmcloud.dev/spread_name\":\"default\"},\"revision\":0,"
+                    "\"max_instances\":1}", i ? "," : "", i, i, i);
+    char *data = xasprintf("{\"components\":[%s],\"providers\":[],"
+                           "\"friendly_name\":\"burst\",\"labels\":{},"
+                           "\"version\":\"1.8.0\",\"uptime_human\":\"1s\","
+                           "\"uptime_seconds\":1}", buf_str(&comps));
+    buf_destroy(&comps);
+    char *ev = test_event_wrap("com.wasmcloud.lattice.host_heartbeat",
+                               "NBURSTHOST", data);
+    free(data);
+    /* the first one makes the lattice known: its reconciler starts */
+    lt_publish(&t, "wasmbus.evt.ltheap.host_heartbeat", ev, strlen(ev));
+    lt_expect_rec(&t, "ltheap", 15000);
+    ck_assert_int_ge(lt_wait_num(&t, LT_INGEST, "events_applied_total", 1,
+                                 10000),
+                     1);
+    long applied0 = lt_dump_num(&t, LT_INGEST, "events_applied_total");
+    long rss0 = lt_dump_num(&t, LT_INGEST, "rss_kb");
+    long rec_pid = lt_dump_num(&t, t.rec, "pid");
+    ck_assert_int_gt(rss0, 0);
+    ck_assert_int_gt(rec_pid, 0);
+    ck_assert_int_eq(kill((pid_t)rec_pid, SIGSTOP), 0);
+    for (int i = 0; i < n; i++)
+        lt_publish(&t, "wasmbus.evt.ltheap.host_heartbeat", ev, strlen(ev));
+    free(ev);
+    ck_assert_int_eq(natsConnection_FlushTimeout(t.hs.nc, 5000), NATS_OK);
+    long held = lt_wait_num(&t, LT_INGEST, "events_in_flight", n, 20000);
+    long rss_peak = lt_dump_num(&t, LT_INGEST, "rss_kb");
+    ck_assert_int_eq(kill((pid_t)rec_pid, SIGCONT), 0);
+    ck_assert_msg(held >= n, "ingest holds %ld of %d events", held, n);
+    /* the burst did grow ingest: 2,500 events of 7 KB are 17 MB, held
+       once as received and once in the frames queued to the reconciler */
+    ck_assert_msg(rss_peak > rss0 + 16 * 1024,
+                  "ingest RSS %ld kB before, %ld kB holding the burst", rss0,
+                  rss_peak);
+    long applied = lt_wait_num(&t, LT_INGEST, "events_applied_total",
+                               applied0 + n, 30000);
+    ck_assert_int_ge(applied, applied0 + n);
+    /* a worker keeps at most 8 MiB of free heap for reuse (wk.c) */
+    long rss_given_back = rss0 + 10 * 1024;
+    uint64_t deadline = test_now_ms() + 20000;
+    long rss;
+    while ((rss = lt_dump_num(&t, LT_INGEST, "rss_kb")) > rss_given_back &&
+           test_now_ms() < deadline)
+        test_pause_ms(200);
+    ck_assert_msg(rss <= rss_given_back,
+                  "ingest RSS %ld kB before the burst, %ld kB holding it, "
+                  "still %ld kB 20 s after (heap_free_kb %ld, "
+                  "heap_trims_total %ld)",
+                  rss0, rss_peak, rss,
+                  lt_dump_num(&t, LT_INGEST, "heap_free_kb"),
+                  lt_dump_num(&t, LT_INGEST, "heap_trims_total"));
+    lt_end(&t);
+}
+END_TEST
+
 /* ---- statuses ------------------------------------------------------------ */
 
 #define LT_STAT_APP                                                          \
@@ -1403,6 +1490,10 @@ lattice_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_lattice_inventory_within_a_second_of_start);
     tcase_add_test(tc, test_lattice_discovery);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("memory");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_lattice_burst_memory_is_given_back);
     suite_add_tcase(s, tc);
     tc = tcase_create("status");
     tcase_set_timeout(tc, 60);
