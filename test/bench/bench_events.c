@@ -90,8 +90,6 @@ bench_consumer(jsCtx *js, long *pending, long *ack_pending, uint64_t *floor)
 typedef struct bench_wadm_run {
     long target;          /* events in the stream once the flood ended */
     uint64_t first_ms;    /* first sample with an event applied */
-    uint64_t flood_end_ms;
-    long applied_at_flood_end;
     uint64_t done_ms;     /* first sample with every event applied */
     long max_pending;
     long max_in_flight;
@@ -146,8 +144,6 @@ bench_wadm_measure(test_wadm_t *tw, test_proc_t *flood, jsCtx *js,
                                                  : -1;
         if (st >= 0) {
             run->flood_status = st;
-            run->flood_end_ms = now;
-            run->applied_at_flood_end = applied;
             run->target = (long)(bench_last_seq(js) - base);
         }
         if (run->target > 0 && applied >= run->target) {

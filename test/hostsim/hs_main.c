@@ -423,9 +423,13 @@ hs_sim_destroy(hs_sim_t *sim, bool is_graceful)
                     natsStatus_GetText(s));
         natsConnection_Destroy(sim->nc);
     }
-    /* every subscription completed: no callback queues anything more */
+    /* once every subscription completed, no callback queues anything */
     hs_sim_wait_subs(sim, 5000);
-    /* requests never served; nats.c must still be open to free them */
+    /*
+     * Requests never served, freed while nats.c is still open (after
+     * nats_CloseAndWait() natsMsg_Destroy() crashes). Should a
+     * subscription not complete in time, what it queued later is not freed.
+     */
     for (hs_inmsg_t *m = hs_inbox_take(sim); m != NULL;) {
         hs_inmsg_t *next = m->next;
         natsMsg_Destroy(m->msg);

@@ -1362,8 +1362,7 @@ START_TEST(test_lattice_burst_memory_is_given_back)
     long rss_peak = lt_dump_num(&t, LT_INGEST, "rss_kb");
     ck_assert_int_eq(kill((pid_t)rec_pid, SIGCONT), 0);
     ck_assert_msg(held >= n, "ingest holds %ld of %d events", held, n);
-    /* the burst did grow ingest: 2,500 events of 7 KB are 17 MB, held
-       once as received and once in the frames queued to the reconciler */
+    /* the burst did grow ingest (2,500 events of 7 KB are 17 MB) */
     ck_assert_msg(rss_peak > rss0 + 16 * 1024,
                   "ingest RSS %ld kB before, %ld kB holding the burst", rss0,
                   rss_peak);

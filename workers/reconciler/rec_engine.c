@@ -966,16 +966,16 @@ rec_engine_event(rec_engine_t *e, int kind, const char *source,
      * only the scalers of what changed in its inventory. Upstream runs
      * every scaler whose spreads match on every heartbeat; wadm-c's full
      * pass does that every 30 s, and with 200 hosts heartbeats would
-     * otherwise reconcile every application several times a second.
+     * otherwise reconcile every application several times a second. A
+     * steady host's heartbeat (the usual one) changes none of its items:
+     * it reaches no scaler, and nothing needs comparing.
      */
-    const rec_host_t *hb = kind == CE_KIND_HOST_HEARTBEAT
+    bool is_steady = kind == CE_KIND_HOST_HEARTBEAT &&
+                     rec_state_heartbeat_is_steady(&e->state, ev.host_id,
+                                                   &ev.u.heartbeat);
+    const rec_host_t *hb = kind == CE_KIND_HOST_HEARTBEAT && !is_steady
                                ? rec_state_host(&e->state, ev.host_id)
                                : NULL;
-    /* a steady host's heartbeat changes no item: none to compare */
-    bool is_steady = hb && rec_state_heartbeat_is_steady(
-                               &e->state, ev.host_id, &ev.u.heartbeat);
-    if (is_steady)
-        hb = NULL;
     rec_smap_t labels;
     map_t before, after, changed;
     rec_smap_init(&labels);
