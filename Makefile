@@ -22,7 +22,7 @@ FUZZ_SECONDS ?= 12
 CHAOS_SECONDS ?= 120
 ARGS ?=
 
-PKGS := libnats msgpack libcjson yaml-0.1 libmicrohttpd
+PKGS := libnats msgpack libcjson yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

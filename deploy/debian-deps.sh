@@ -10,7 +10,7 @@ if [ "${1:-}" = "--runtime" ]; then
     pkgs="libnats3.4 libmsgpackc2 libcjson1 libyaml-0-2 libev4 nats-server"
 else
     pkgs="build-essential pkg-config libnats-dev libmsgpack-dev libcjson-dev \
-libyaml-dev libev-dev libmicrohttpd-dev check nats-server clang \
+libyaml-dev libev-dev check nats-server clang \
 libclang-rt-dev valgrind libssl-dev"
 fi
 

@@ -1,6 +1,7 @@
 /*
  * check_ops.c - operating wadm: the HTTP admin endpoint (/livez, truthful
- * /readyz, /metrics), the least-privilege NATS users of
+ * /readyz, /metrics, and surviving bad, oversize and silent clients
+ * without leaking an fd), the least-privilege NATS users of
  * deploy/nats-server.conf, and the deployment files (systemd unit, k8s
  * YAML, Dockerfile build steps).
  */
@@ -9,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml.h>
+
+#include "supervisor/sup_http_req.h"
 
 #include "test/lib/test_hostsim.h"
 #include "test/lib/test_http.h"
@@ -107,6 +112,156 @@ START_TEST(test_ops_readyz_false_while_a_worker_restarts)
     ck_assert_ptr_nonnull(strstr(body, "dispatch.0"));
     free(body);
     ck_assert(wait_http(port, "/readyz", 200, 10000));
+    test_wadm_cleanup(&wadm);
+    test_nats_destroy(&nats);
+}
+END_TEST
+
+/* Waits until pid has want descriptors; fails the test with the last
+   count after timeout_ms. */
+static void
+wait_fds(pid_t pid, int want, unsigned timeout_ms)
+{
+    uint64_t deadline = test_now_ms() + timeout_ms;
+    int n = test_pid_fds(pid);
+    while (n != want && test_now_ms() < deadline) {
+        test_pause_ms(20);
+        n = test_pid_fds(pid);
+    }
+    ck_assert_msg(n == want, "supervisor has %d fds, want %d", n, want);
+}
+
+/* pid's descriptor count once it has not changed for 300 ms (the last
+   HTTP connection may still be closing on the server's side) */
+static int
+settled_fds(pid_t pid)
+{
+    int n = test_pid_fds(pid);
+    uint64_t since = test_now_ms(), deadline = since + 5000;
+    while (test_now_ms() - since < 300 && test_now_ms() < deadline) {
+        test_pause_ms(20);
+        int m = test_pid_fds(pid);
+        if (m != n) {
+            n = m;
+            since = test_now_ms();
+        }
+    }
+    return n;
+}
+
+/* The value of header name (with its ": ") in a raw answer's head. */
+static long
+header_num(const char *resp, const char *name)
+{
+    const char *end = strstr(resp, "\r\n\r\n");
+    const char *p = strstr(resp, name);
+    if (p == NULL || end == NULL || p > end)
+        return -1;
+    return strtol(p + strlen(name), NULL, 10);
+}
+
+START_TEST(test_ops_http_survives_bad_and_silent_clients)
+{
+    if (!have_bins(__func__))
+        return;
+    ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
+    int port = test_free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    char *extra[] = {"--http-admin", addr, NULL};
+    ck_assert_int_eq(test_wadm_start(&wadm, nats.url, extra), 0);
+    ck_assert(wait_http(port, "/readyz", 200, 10000));
+    pid_t pid = wadm.proc.pid;
+    int base = settled_fds(pid);
+    ck_assert_int_gt(base, 0);
+
+    /* A silent client: the server closes it SUP_HTTP_TIMEOUT_MS after
+       accepting it. More silent clients than there are slots: the
+       extra ones wait in the backlog, not in the supervisor. */
+    int silent[SUP_HTTP_CONN_MAX + 2];
+    uint64_t t0 = test_now_ms();
+    for (int i = 0; i < SUP_HTTP_CONN_MAX + 2; i++) {
+        silent[i] = test_http_connect(port);
+        ck_assert_int_ge(silent[i], 0);
+    }
+    wait_fds(pid, base + SUP_HTTP_CONN_MAX, 5000);
+    test_pause_ms(200); /* a chance to accept more than it should */
+    ck_assert_int_eq(test_pid_fds(pid), base + SUP_HTTP_CONN_MAX);
+    /* all but the first hang up: every slot is free again but one */
+    for (int i = 1; i < SUP_HTTP_CONN_MAX + 2; i++)
+        close(silent[i]);
+    wait_fds(pid, base + 1, 5000);
+    ck_assert_int_eq(test_http(port, "GET", "/livez", NULL), 200);
+
+    /* bad heads get their status, and the endpoint goes on */
+    char *resp = NULL;
+    const char junk[] = "NOT A REQUEST\r\n\r\n";
+    ck_assert_int_eq(test_http_raw(port, junk, sizeof(junk) - 1, &resp),
+                     400);
+    ck_assert_ptr_nonnull(strstr(resp, "Connection: close\r\n"));
+    free(resp);
+    const char nul[] = "GET /livez\0 HTTP/1.1\r\nHost: a\r\n\r\n";
+    ck_assert_int_eq(test_http_raw(port, nul, sizeof(nul) - 1, NULL), 400);
+    const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    ck_assert_int_eq(test_http_raw(port, h2, sizeof(h2) - 1, NULL), 505);
+    size_t big_len = 20 * 1024;
+    char *big = malloc(big_len + 1);
+    ck_assert_ptr_nonnull(big);
+    size_t off = (size_t)snprintf(big, big_len, "GET /livez HTTP/1.1\r\n");
+    while (off + 64 < big_len)
+        off += (size_t)snprintf(big + off, big_len - off,
+                                "X-Filler-%05zu: %040d\r\n", off, 0);
+    off += (size_t)snprintf(big + off, big_len - off, "\r\n");
+    ck_assert_int_eq(test_http_raw(port, big, off, NULL), 431);
+    memset(big, 'a', big_len);
+    memcpy(big, "GET /", 5);
+    ck_assert_int_eq(test_http_raw(port, big, big_len, NULL), 414);
+    free(big);
+
+    /* and answers the good ones as before */
+    ck_assert_int_eq(test_http(port, "GET", "/livez", &resp), 200);
+    ck_assert_str_eq(resp, "{\"status\":\"ok\"}");
+    free(resp);
+    const char post[] = "POST /livez HTTP/1.1\r\nHost: a\r\n"
+                        "Content-Length: 5\r\n\r\nhello";
+    ck_assert_int_eq(test_http_raw(port, post, sizeof(post) - 1, &resp),
+                     405);
+    ck_assert_ptr_nonnull(strstr(resp, "\r\nAllow: GET, HEAD\r\n"));
+    free(resp);
+    const char head[] = "HEAD /metrics?x=1 HTTP/1.0\n\n";
+    ck_assert_int_eq(test_http_raw(port, head, sizeof(head) - 1, &resp),
+                     200);
+    ck_assert_int_gt(header_num(resp, "\r\nContent-Length: "), 100);
+    ck_assert_ptr_nonnull(strstr(resp, "\r\nContent-Type: text/plain"));
+    const char *end = strstr(resp, "\r\n\r\n");
+    ck_assert_ptr_nonnull(end);
+    ck_assert_str_eq(end + 4, ""); /* no body */
+    free(resp);
+    const char get[] = "GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n";
+    ck_assert_int_eq(test_http_raw(port, get, sizeof(get) - 1, &resp), 200);
+    end = strstr(resp, "\r\n\r\n");
+    ck_assert_ptr_nonnull(end);
+    ck_assert_int_eq(header_num(resp, "\r\nContent-Length: "),
+                     (long)strlen(end + 4));
+    ck_assert_ptr_nonnull(strstr(end + 4, "\nwadm_ready 1\n"));
+    free(resp);
+
+    /* the first silent client is closed by the server on time */
+    struct timeval tv = {SUP_HTTP_TIMEOUT_MS / 1000 + 5, 0};
+    ck_assert_int_eq(setsockopt(silent[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
+                                sizeof(tv)),
+                     0);
+    char byte;
+    ck_assert_int_eq(read(silent[0], &byte, 1), 0);
+    uint64_t took = test_now_ms() - t0;
+    ck_assert_msg(took >= SUP_HTTP_TIMEOUT_MS - 500 &&
+                      took <= SUP_HTTP_TIMEOUT_MS + 2000,
+                  "silent client closed after %llu ms",
+                  (unsigned long long)took);
+    close(silent[0]);
+    wait_fds(pid, base, 3000);
+    ck_assert_int_eq(test_http(port, "GET", "/livez", NULL), 200);
+    wait_fds(pid, base, 3000);
     test_wadm_cleanup(&wadm);
     test_nats_destroy(&nats);
 }
@@ -622,6 +777,7 @@ ops_suite(void)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, test_ops_livez_readyz_and_methods);
     tcase_add_test(tc, test_ops_readyz_false_while_a_worker_restarts);
+    tcase_add_test(tc, test_ops_http_survives_bad_and_silent_clients);
     tcase_add_test(tc, test_ops_metrics_count_a_deploy);
     tcase_add_test(tc, test_ops_log_file_holds_every_process_lines);
     suite_add_tcase(s, tc);

@@ -13,10 +13,8 @@
 #include <unistd.h>
 
 int
-test_http(int port, const char *method, const char *path, char **body)
+test_http_connect(int port)
 {
-    if (body)
-        *body = NULL;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -30,34 +28,65 @@ test_http(int port, const char *method, const char *path, char **body)
         close(fd);
         return -1;
     }
+    return fd;
+}
+
+int
+test_http_raw(int port, const void *req, size_t len, char **resp)
+{
+    if (resp)
+        *resp = NULL;
+    int fd = test_http_connect(port);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, (const char *)req + off, len - off,
+                         MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may answer and close before the end */
+        off += (size_t)w;
+    }
+    size_t cap = 65536, got = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (got + 4096 > cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + got, cap - got - 1);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[got] = '\0';
+    int code = -1;
+    if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
+        code = -1;
+    if (resp)
+        *resp = buf;
+    else
+        free(buf);
+    return code;
+}
+
+int
+test_http(int port, const char *method, const char *path, char **body)
+{
+    if (body)
+        *body = NULL;
     char req[512];
     int n = snprintf(req, sizeof(req),
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Connection: close\r\n\r\n", method, path);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
+    char *resp = NULL;
+    int code = test_http_raw(port, req, (size_t)n, &resp);
+    if (resp == NULL)
         return -1;
-    }
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-        ssize_t r = read(fd, buf + len, cap - len - 1);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = '\0';
-    int code = -1;
-    if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
-        code = -1;
-    char *sep = strstr(buf, "\r\n\r\n");
+    char *sep = strstr(resp, "\r\n\r\n");
     if (body)
         *body = strdup(sep ? sep + 4 : "");
-    free(buf);
+    free(resp);
     return code;
 }
