@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/nc.h"
 #include "workers/dispatch/disp.h"
 #include "workers/ingest/ingest.h"
 #include "workers/reconciler/rec.h"
@@ -21,6 +22,8 @@ main(int argc, char **argv)
                         "(started by the wadm supervisor)\n");
         return 2;
     }
+    /* before any nats.c call opens the library (see common/nc.c) */
+    (void)nc_rand_install();
     const char *role = argv[1];
     const char *id = argv[3];
     int rc;

@@ -16,15 +16,28 @@
  * when its first byte is 0 (fixed upstream in nats.c 4108c7df), so about
  * one connection in 256 with an nkey or JWT is refused: a reconnect
  * simply tries again, a first connection ends in a worker restart.
+ *
+ * nats.c draws 12 random bytes from OpenSSL (RAND_bytes) for its inbox
+ * prefix when the library opens. The first RAND_bytes starts OpenSSL's
+ * DRBG: config, default provider, AES-CTR self-tests, which touch 2.1 MB
+ * of libcrypto and heap in every process that talks NATS, for 12 bytes.
+ * nc_rand_install() hands OpenSSL's RAND to getrandom(2) instead, the
+ * kernel generator the DRBG would have seeded itself from; TLS, when
+ * configured, draws its randomness from there too.
  */
+/* RAND_METHOD is deprecated in OpenSSL 3 but the only way to replace the
+ * generator without starting a provider. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "common/nc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -354,10 +367,79 @@ nc_write_creds(const cfg_t *cfg, const char *name, char **path, char **err)
     return rc;
 }
 
+/* ---- OpenSSL's random bytes from getrandom(2) (see the top) ---------- */
+
+static int
+nc_rand_bytes(unsigned char *buf, int num)
+{
+    size_t want = num > 0 ? (size_t)num : 0, got = 0;
+    while (got < want) {
+        ssize_t n = getrandom(buf + got, want - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0; /* OpenSSL reports the failure to its caller */
+        got += (size_t)n;
+    }
+    return 1;
+}
+
+/* The kernel pool needs no seeding from OpenSSL's callers. */
+static int
+nc_rand_seed(const void *buf, int num)
+{
+    (void)buf;
+    (void)num;
+    return 1;
+}
+
+static int
+nc_rand_add(const void *buf, int num, double entropy)
+{
+    (void)buf;
+    (void)num;
+    (void)entropy;
+    return 1;
+}
+
+static int
+nc_rand_status(void)
+{
+    return 1;
+}
+
+static const RAND_METHOD nc_rand_method = {
+    .seed = nc_rand_seed,
+    .bytes = nc_rand_bytes,
+    .add = nc_rand_add,
+    .pseudorand = nc_rand_bytes,
+    .status = nc_rand_status,
+};
+
+static bool nc_rand_is_installed;
+
+static void
+nc_rand_install_once(void)
+{
+    nc_rand_is_installed = RAND_set_rand_method(&nc_rand_method) == 1;
+    if (!nc_rand_is_installed)
+        log_msg(LL_WARN, "OpenSSL refused getrandom(2) as its generator: "
+                         "its own DRBG starts (about 2 MB more memory)");
+}
+
+bool
+nc_rand_install(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, nc_rand_install_once);
+    return nc_rand_is_installed;
+}
+
 int
 nc_options_new(const cfg_t *cfg, const char *name, natsOptions **out,
                char **creds_tmp, char **err)
 {
+    (void)nc_rand_install(); /* before nats.c opens (natsOptions_Create) */
     *out = NULL;
     *creds_tmp = NULL;
     *err = NULL;

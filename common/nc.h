@@ -51,6 +51,14 @@ int nc_open(const cfg_t *cfg, const char *name, struct ev_loop *loop,
 int nc_options_new(const cfg_t *cfg, const char *name, natsOptions **out,
                    char **creds_tmp, char **err);
 
+/*
+ * Makes OpenSSL take its random bytes from getrandom(2) (see nc.c).
+ * Idempotent; effective only before nats.c's first call (which opens the
+ * library): wadm-worker's main() and nc_options_new() call it. Returns
+ * whether OpenSSL took it.
+ */
+bool nc_rand_install(void);
+
 /* Drains nothing: closes at once, waits for nats.c's threads. NULL ok. */
 void nc_close(nc_t *nc);
 

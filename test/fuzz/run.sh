@@ -22,7 +22,7 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     exit 2
 fi
 
-pkgs="libnats msgpack libcjson yaml-0.1"
+pkgs="libnats msgpack libcjson yaml-0.1 libcrypto"
 pkg_cflags=$(pkg-config --cflags $pkgs 2>/dev/null)
 pkg_libs="$(pkg-config --libs $pkgs 2>/dev/null) -lev -lpthread -lm"
 version=$(cat VERSION 2>/dev/null || echo 0.0.0)

@@ -305,6 +305,7 @@ static int
 hs_sim_connect(hs_sim_t *sim)
 {
     natsOptions *opts = NULL;
+    (void)nc_rand_install(); /* as wadm's workers do (common/nc.c) */
     natsStatus s = natsOptions_Create(&opts);
     if (s == NATS_OK)
         s = nc_options_set_servers(opts, sim->opts.nats_url);

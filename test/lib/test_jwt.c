@@ -6,9 +6,7 @@
  * is base32 of prefix byte + key + CRC-16 little-endian, a seed carries
  * two prefix bytes, a JWT is base64url(header).base64url(claims).
  * base64url(ed25519 signature by the issuer). ed25519 comes from
- * libcrypto, linked into the test binaries only; built without it
- * (WADM_TEST_NO_LIBCRYPTO) every key operation fails and
- * test_jwt_is_available() says so, so the tests skip visibly.
+ * libcrypto.
  */
 #include "test/lib/test_jwt.h"
 
@@ -20,9 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef WADM_TEST_NO_LIBCRYPTO
 #include <openssl/evp.h>
-#endif
 
 /* ---- encodings ----------------------------------------------------------- */
 
@@ -218,8 +214,6 @@ test_nkey_seed_decode(const char *text, int *type, unsigned char seed[32])
     return 0;
 }
 
-#ifndef WADM_TEST_NO_LIBCRYPTO
-
 /* Fills k's raw seed and public key with a fresh ed25519 pair. */
 static int
 test_nkey_keygen(test_nkey_t *k)
@@ -283,46 +277,6 @@ test_jwt_hash(const char *text, unsigned char out[32])
                       NULL) == 1 && len == 32 ? 0 : -1;
 }
 
-#else /* WADM_TEST_NO_LIBCRYPTO */
-
-static int
-test_nkey_keygen(test_nkey_t *k)
-{
-    (void)k;
-    return -1;
-}
-
-int
-test_nkey_sign(const test_nkey_t *k, const void *data, size_t len,
-               unsigned char sig[64])
-{
-    (void)k;
-    (void)data;
-    (void)len;
-    (void)sig;
-    return -1;
-}
-
-bool
-test_nkey_verify(const char *public_key, const void *data, size_t len,
-                 const unsigned char sig[64])
-{
-    (void)public_key;
-    (void)data;
-    (void)len;
-    (void)sig;
-    return false;
-}
-
-static int
-test_jwt_hash(const char *text, unsigned char out[32])
-{
-    (void)text;
-    (void)out;
-    return -1;
-}
-
-#endif /* WADM_TEST_NO_LIBCRYPTO */
 
 int
 test_nkey_new(test_nkey_t *k, int type)

@@ -40,8 +40,8 @@ typedef struct test_jwt_perms {
 } test_jwt_perms_t;
 
 /*
- * Whether libcrypto can make and use ed25519 keys here (false when the
- * tests were built without libcrypto, or a provider refuses ed25519).
+ * Whether libcrypto can make and use ed25519 keys here (false when a
+ * provider refuses ed25519).
  */
 bool test_jwt_is_available(void);
 
