@@ -1,7 +1,7 @@
 /*
  * bench_supervisor.c - supervisor figures: time from kill -9 of a worker
  * to its replacement's READY (median of 20, rotating roles), and the idle
- * RSS of the whole wadm process tree. Floor for the restart: fork+exec of
+ * memory of the whole wadm process tree (test_bench_tree_mem()). Floor for the restart: fork+exec of
  * the worker image to exit, measured in the same run.
  *
  * The stable threshold is set to 1 s and the bench waits past it before
@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test/lib/test_bench.h"
 #include "test/lib/test_proc.h"
 #include "test/lib/test_util.h"
 #include "test/lib/test_wadm.h"
@@ -84,31 +85,12 @@ dump_pid(test_wadm_t *tw, const char *name)
     return strcmp(st, "running") == 0 ? pid : -1;
 }
 
-/* Sums "Rss:" or "Pss:" of smaps_rollup over root and its children. */
-static long
-tree_mem_kb(pid_t root, const char *field)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd),
-             "for p in %ld $(ps -o pid= --ppid %ld); do "
-             "grep '^%s:' /proc/$p/smaps_rollup; done "
-             "| awk '{s+=$2} END{print s}' > /tmp/bench-mem.txt",
-             (long)root, (long)root, field);
-    if (test_sh("%s", cmd) != 0)
-        return -1;
-    char *t = test_read_file("/tmp/bench-mem.txt", NULL);
-    long sum = t ? strtol(t, NULL, 10) : -1;
-    free(t);
-    unlink("/tmp/bench-mem.txt");
-    return sum;
-}
-
 /*
- * RSS of an idle process that only holds a nats.c connection on a libev
- * loop: hostsim with no hosts. The floor of a NATS-connected worker.
+ * Memory of an idle process that only holds a nats.c connection on a
+ * libev loop: hostsim with no hosts. The floor of a NATS-connected worker.
  */
-static long
-bare_client_rss_kb(const char *url)
+static int
+bare_client_mem(const char *url, test_bench_mem_t *mem)
 {
     const char *bin = getenv("HOSTSIM_BIN");
     if (bin == NULL || access(bin, X_OK) != 0)
@@ -123,7 +105,7 @@ bare_client_rss_kb(const char *url)
     char *argv[] = {(char *)bin, "--nats", (char *)url, "--hosts", "0",
                     "--lattice", "benchfloor", NULL};
     test_proc_t p;
-    long rss = -1;
+    int rc = -1;
     if (test_proc_start(&p, argv, NULL, log) == 0) {
         uint64_t until = test_now_ms() + 5000;
         bool is_ready = false;
@@ -136,11 +118,11 @@ bare_client_rss_kb(const char *url)
         }
         test_pause_ms(1500); /* idle, as the tree was */
         if (is_ready && p.pid > 1)
-            rss = tree_mem_kb(p.pid, "Rss");
+            rc = test_bench_tree_mem(p.pid, mem);
         test_proc_stop(&p, 3000);
     }
     unlink(log);
-    return rss;
+    return rc;
 }
 
 int
@@ -179,10 +161,10 @@ main(void)
     }
     natsConnection_Destroy(nc);
 
-    /* idle: let the workers settle, then sum RSS over the tree */
+    /* idle: let the workers settle, then measure the tree */
     test_pause_ms(1500);
-    long rss = tree_mem_kb(tw.proc.pid, "Rss");
-    long pss = tree_mem_kb(tw.proc.pid, "Pss");
+    test_bench_mem_t mem;
+    int mem_rc = test_bench_tree_mem(tw.proc.pid, &mem);
 
     const char *names[] = {"ingest.0", "dispatch.0", "rec.bench"};
     uint64_t samples[20];
@@ -250,19 +232,27 @@ main(void)
     } else {
         printf("FAIL supervisor: no restart measured\n");
     }
-    printf("supervisor: idle memory of the process tree (supervisor, ingest, "
-           "dispatch, 1 reconciler): RSS sum %ld kB, PSS sum %ld kB "
-           "(target <= 15360 kB; RSS counts shared library pages once per "
-           "process, PSS divides them among the processes sharing them)\n",
-           rss, pss);
-    long floor_rss = bare_client_rss_kb(nats.url);
-    if (floor_rss > 0)
+    if (mem_rc == 0 && has_rec && mem.nproc == 4)
+        printf("supervisor: idle memory of the process tree (supervisor, "
+               "ingest, dispatch, 1 reconciler): resident %ld kB, each page "
+               "counted once (private %ld kB + file-backed %ld kB); "
+               "target <= 15360 kB. Per process added up: RSS sum %ld kB "
+               "(shared library pages once per process), PSS sum %ld kB\n",
+               mem.unique_kb, mem.unique_private_kb, mem.unique_file_kb,
+               mem.rss_sum_kb, mem.pss_sum_kb);
+    else
+        printf("FAIL supervisor: idle memory not measured (%d processes, "
+               "reconciler %s)\n", mem.nproc,
+               has_rec ? "running" : "never started");
+    test_bench_mem_t fl;
+    if (bare_client_mem(nats.url, &fl) == 0 && mem_rc == 0)
         printf("supervisor: floor: one idle nats.c client process (hostsim "
-               "without hosts) RSS %ld kB; the tree's 3 NATS workers alone "
-               "would be %ld kB; tree/floor ratio %.1fx\n", floor_rss,
-               3 * floor_rss, (double)rss / (double)floor_rss);
+               "without hosts): RSS %ld kB; the tree's 3 NATS workers as "
+               "3 such clients: RSS sum %ld kB; tree RSS sum / that %.2fx\n",
+               fl.rss_sum_kb, 3 * fl.rss_sum_kb,
+               (double)mem.rss_sum_kb / (double)(3 * fl.rss_sum_kb));
     test_wadm_stop(&tw, 10000);
     test_wadm_cleanup(&tw);
     test_nats_destroy(&nats);
-    return n > 0 ? 0 : 1;
+    return n > 0 && mem_rc == 0 ? 0 : 1;
 }
