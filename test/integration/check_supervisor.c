@@ -405,6 +405,11 @@ START_TEST(test_sup_worker_descriptors_do_not_leak_across_restarts)
     ck_assert_int_eq(test_pid_fds((pid_t)pid), rec_fds);
     ck_assert_int_eq(test_pid_fds((pid_t)worker_pid("ingest.0")), ingest_fds);
     ck_assert_int_eq(test_pid_fds(wadm.proc.pid), sup_fds);
+    /* the dump's own count (a worker reading /proc/self/fd) agrees */
+    char *d = test_wadm_dump(&wadm);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_int_eq(test_dump_num(d, "worker rec.fdl", "fds_open"), rec_fds);
+    free(d);
     teardown();
 }
 END_TEST
