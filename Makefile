@@ -112,8 +112,9 @@ check-asan: deps
 
 valgrind: deps
 	@$(MAKE) --no-print-directory BUILD=build-vg CFLAGS="-O1 -g" \
-	  build-vg/check_unit
+	  build-vg/check_unit build-vg/wadmctl
 	CK_FORK=no WADM_FIXTURES=$(abspath ../shared/fixtures) \
+	  WADMCTL_BIN=$(abspath build-vg/wadmctl) \
 	  valgrind --error-exitcode=1 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect --track-fds=no \
 	  build-vg/check_unit
