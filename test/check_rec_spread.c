@@ -17,6 +17,7 @@
 
 #include "common/xalloc.h"
 #include "test/lib/test_lattice.h"
+#include "test/lib/test_mf.h"
 #include "test/lib/test_util.h"
 #include "workers/reconciler/rec_scaler.h"
 
@@ -86,22 +87,8 @@ expect(const rec_scaler_t *s, const char *cmds, int type, const char *msg)
 #define SPREAD_DEMO                                                           \
     MF_HEAD("spread-demo")                                                    \
     ENTRY("echo", "component", "ghcr.io/example/echo:0.3.4",                  \
-          "        - type: spreadscaler\n"                                    \
-          "          properties:\n"                                           \
-          "            instances: 103\n"                                      \
-          "            spread:\n"                                             \
-          "              - name: east\n"                                      \
-          "                requirements: {zone: east}\n"                      \
-          "                weight: 42\n"                                      \
-          "              - name: west\n"                                      \
-          "                requirements: {zone: west}\n"                      \
-          "                weight: 3\n"                                       \
-          "              - name: central\n"                                   \
-          "                requirements: {zone: central}\n"                   \
-          "                weight: 37\n")
-
-#define SPREAD_DEMO_ID                                                        \
-    "f7153be79083e52452fc9d38d42a76322a6831a7cc8dada49405ca152ff61063"
+          TEST_MF_SPREAD_DEMO_TRAITS)
+#define SPREAD_DEMO_ID TEST_MF_SPREAD_DEMO_ID
 
 START_TEST(test_ex14_2_weighted_spreads_one_host_each)
 {

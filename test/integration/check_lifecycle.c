@@ -14,6 +14,7 @@
 
 #include "test/lib/test_lattice.h"
 #include "test/lib/test_life.h"
+#include "test/lib/test_mf.h"
 #include "test/lib/test_util.h"
 
 #define B 2048
@@ -154,21 +155,8 @@ END_TEST
 #define SPREAD_DEMO                                                          \
     TEST_LIFE_MF_HEAD("spread-demo")                                         \
     TEST_LIFE_MF_COMPONENT("echo", "ghcr.io/example/echo:0.3.4")             \
-    "        - type: spreadscaler\n"                                         \
-    "          properties:\n"                                                \
-    "            instances: 103\n"                                           \
-    "            spread:\n"                                                  \
-    "              - name: east\n"                                           \
-    "                requirements: {zone: east}\n"                           \
-    "                weight: 42\n"                                           \
-    "              - name: west\n"                                           \
-    "                requirements: {zone: west}\n"                           \
-    "                weight: 3\n"                                            \
-    "              - name: central\n"                                        \
-    "                requirements: {zone: central}\n"                        \
-    "                weight: 37\n"
-#define SPREAD_SC                                                            \
-    "f7153be79083e52452fc9d38d42a76322a6831a7cc8dada49405ca152ff61063"
+    TEST_MF_SPREAD_DEMO_TRAITS
+#define SPREAD_SC TEST_MF_SPREAD_DEMO_ID
 #define SPREAD_REF "ghcr.io/example/echo:0.3.4"
 
 /*

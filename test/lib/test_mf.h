@@ -15,6 +15,28 @@
     "  name: app\n"                                                      \
     "  annotations: {}\n"
 
+/*
+ * scalers.md example 14.2: the traits of component "echo" of app
+ * "spread-demo" (103 instances weighted 42/3/37 over zones east, west and
+ * central), indented for a component entry, and the scaler id they give.
+ */
+#define TEST_MF_SPREAD_DEMO_TRAITS                                       \
+    "        - type: spreadscaler\n"                                     \
+    "          properties:\n"                                            \
+    "            instances: 103\n"                                       \
+    "            spread:\n"                                              \
+    "              - name: east\n"                                       \
+    "                requirements: {zone: east}\n"                       \
+    "                weight: 42\n"                                       \
+    "              - name: west\n"                                       \
+    "                requirements: {zone: west}\n"                       \
+    "                weight: 3\n"                                        \
+    "              - name: central\n"                                    \
+    "                requirements: {zone: central}\n"                    \
+    "                weight: 37\n"
+#define TEST_MF_SPREAD_DEMO_ID                                           \
+    "f7153be79083e52452fc9d38d42a76322a6831a7cc8dada49405ca152ff61063"
+
 /* Parses text, failing the test with the diagnostic if it does not. */
 mf_manifest_t *test_mf_parse(const char *text, int format);
 
