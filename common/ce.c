@@ -21,6 +21,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/b64.h"
 #include "common/clk.h"
 #include "common/err.h"
 #include "common/xalloc.h"
@@ -580,59 +581,6 @@ ce_is_absolute_url(const char *u)
     return *u == ':';
 }
 
-static int
-ce_b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/*
- * Decodes standard padded base64 in place (canonical only: padding to a
- * multiple of four, zero trailing bits), as the sdk's BASE64_STANDARD
- * does. Returns the decoded length or -1.
- */
-static long
-ce_b64_decode(char *s, size_t len)
-{
-    if (len % 4 != 0)
-        return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int j = 0; j < 4; j++) {
-            char c = s[i + j];
-            if (c == '=' && i + 4 == len && j >= 2) {
-                v[j] = 0;
-                pad++;
-                continue;
-            }
-            if (pad > 0 || (v[j] = ce_b64_value(c)) < 0)
-                return -1;
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
-                     (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        if ((pad == 1 && (w & 0xFF) != 0) || (pad == 2 && (w & 0xFFFF) != 0))
-            return -1;
-        s[o++] = (char)(w >> 16);
-        if (pad < 2)
-            s[o++] = (char)(w >> 8);
-        if (pad < 1)
-            s[o++] = (char)w;
-    }
-    return (long)o;
-}
-
 /* Validates decoded data_base64 bytes as one JSON value; fills its span. */
 static int
 ce_check_decoded(ce_envelope_t *env, const char *data, size_t len,
@@ -689,7 +637,7 @@ ce_data(ce_envelope_t *env, ce_scan_t *s, const ce_span_t *a)
             return ce_fail(s, ERR_PROTO, "data_base64 is not a string");
         env->heap_data = xmalloc(b64->len + 1);
         size_t n = ce_unescape(b64->ptr, b64->len, env->heap_data);
-        long dec = ce_b64_decode(env->heap_data, n);
+        long dec = b64_decode(env->heap_data, n);
         if (dec < 0)
             return ce_fail(s, ERR_PROTO, "data_base64 is not valid base64");
         env->heap_data[dec] = '\0';
