@@ -7,9 +7,14 @@
  */
 #include "common/jsx.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "common/b64.h"
+#include "common/clk.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/nc.h"
@@ -85,6 +90,191 @@ jsx_kv_get(jsCtx *js, kvStore *kv, const char *key, char **value,
     *revision = natsMsg_GetSequence(m);
     natsMsg_Destroy(m);
     return NATS_OK;
+}
+
+/* ---- many keys at once ---------------------------------------------------- */
+
+/* JetStream's "no message found" (STREAM.MSG.GET of a subject never
+   written); other 404s, such as a missing stream, are failures. */
+#define JSX_ERR_NO_MESSAGE 10037
+
+/* Whether the decoded NATS headers hdr[0..len) mark a delete or purge. */
+static bool
+jsx_hdrs_delete(const char *hdr, size_t len)
+{
+    const char *p = memchr(hdr, '\n', len); /* past "NATS/1.0\r\n" */
+    while (p != NULL && (size_t)(p + 1 - hdr) < len) {
+        p++;
+        size_t rest = len - (size_t)(p - hdr);
+        const char *eol = memchr(p, '\n', rest);
+        size_t ll = eol ? (size_t)(eol - p) : rest;
+        if (ll > 0 && p[ll - 1] == '\r')
+            ll--;
+        static const char key[] = "KV-Operation:";
+        if (ll > sizeof(key) - 1 && strncasecmp(p, key, sizeof(key) - 1) == 0) {
+            const char *v = p + sizeof(key) - 1;
+            size_t vl = ll - (sizeof(key) - 1);
+            while (vl > 0 && *v == ' ') {
+                v++;
+                vl--;
+            }
+            return (vl == 3 && memcmp(v, "DEL", 3) == 0) ||
+                   (vl == 5 && memcmp(v, "PURGE", 5) == 0);
+        }
+        p = eol;
+    }
+    return false;
+}
+
+/* Fills v from one STREAM.MSG.GET reply (JSON, data and headers in
+   base64), with what jsx_kv_get() would say. */
+static void
+jsx_kv_value_from_reply(jsx_kv_value_t *v, const char *data, int len)
+{
+    cJSON *root = cJSON_ParseWithLength(data, len > 0 ? (size_t)len : 0);
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+    v->status = NATS_ERR;
+    if (err != NULL) {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "err_code");
+        if (cJSON_IsNumber(code) && code->valuedouble == JSX_ERR_NO_MESSAGE)
+            v->status = NATS_NOT_FOUND;
+        else /* the caller says which key failed */
+            log_msg(LL_DEBUG, "JetStream message get failed: %.200s", data);
+        cJSON_Delete(root);
+        return;
+    }
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(msg, "seq");
+    const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(msg, "data");
+    const cJSON *hdrs = cJSON_GetObjectItemCaseSensitive(msg, "hdrs");
+    if (!cJSON_IsNumber(seq) || (b64 && !cJSON_IsString(b64)) ||
+        (hdrs && !cJSON_IsString(hdrs))) {
+        log_msg(LL_DEBUG, "JetStream message get: unexpected reply %.200s",
+                data);
+        cJSON_Delete(root);
+        return;
+    }
+    if (hdrs != NULL) {
+        char *h = xstrdup(hdrs->valuestring);
+        long hl = b64_decode(h, strlen(h));
+        bool is_delete = hl >= 0 && jsx_hdrs_delete(h, (size_t)hl);
+        free(h);
+        if (hl < 0) {
+            cJSON_Delete(root);
+            return;
+        }
+        if (is_delete) {
+            v->status = NATS_NOT_FOUND;
+            cJSON_Delete(root);
+            return;
+        }
+    }
+    char *val = xstrdup(b64 ? b64->valuestring : "");
+    long vl = b64_decode(val, strlen(val));
+    if (vl < 0) {
+        free(val);
+        cJSON_Delete(root);
+        return;
+    }
+    val[vl] = '\0';
+    v->value = val;
+    v->len = (size_t)vl;
+    v->revision = (uint64_t)seq->valuedouble;
+    v->status = NATS_OK;
+    cJSON_Delete(root);
+}
+
+void
+jsx_kv_values_free(jsx_kv_value_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(out[i].value);
+    memset(out, 0, n * sizeof(*out));
+}
+
+natsStatus
+jsx_kv_get_many(natsConnection *nc, const char *domain, const char *bucket,
+                const char *const *keys, size_t n, jsx_kv_value_t *out,
+                int64_t timeout_ms)
+{
+    memset(out, 0, n * sizeof(*out));
+    if (n == 0)
+        return NATS_OK;
+    char api[300], inbox_sub[300];
+    if (domain && domain[0])
+        snprintf(api, sizeof(api), "$JS.%s.API.STREAM.MSG.GET.KV_%s",
+                 domain, bucket);
+    else
+        snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.KV_%s", bucket);
+    natsInbox *inbox = NULL;
+    natsStatus s = natsInbox_Create(&inbox);
+    if (s != NATS_OK)
+        return s;
+    snprintf(inbox_sub, sizeof(inbox_sub), "%s.*", (const char *)inbox);
+    natsSubscription *sub = NULL;
+    s = natsConnection_SubscribeSync(&sub, nc, inbox_sub);
+    bool *is_done = xcalloc(n, sizeof(bool));
+    size_t sent = 0, got = 0;
+    uint64_t deadline = clk_now_ms() + (uint64_t)timeout_ms;
+    while (s == NATS_OK && got < n) {
+        /* refill when half the window is answered; nats.c's flusher
+           thread would send the requests late, so flush them (a PING) */
+        bool is_refill = sent < n && sent - got <= JSX_KV_WINDOW / 2;
+        for (; is_refill && s == NATS_OK && sent < n &&
+               sent - got < JSX_KV_WINDOW;
+             sent++) {
+            char reply[320];
+            snprintf(reply, sizeof(reply), "%s.%zu", (const char *)inbox,
+                     sent);
+            char *body = NULL;
+            cJSON *req = cJSON_CreateObject();
+            char *subject = xasprintf("$KV.%s.%s", bucket, keys[sent]);
+            cJSON_AddStringToObject(req, "last_by_subj", subject);
+            body = cJSON_PrintUnformatted(req);
+            cJSON_Delete(req);
+            free(subject);
+            s = natsConnection_PublishRequest(nc, api, reply, body,
+                                              (int)strlen(body));
+            free(body);
+        }
+        uint64_t now = clk_now_ms();
+        if (s == NATS_OK && now >= deadline)
+            s = NATS_TIMEOUT;
+        if (s == NATS_OK && is_refill)
+            s = natsConnection_FlushTimeout(nc, (int64_t)(deadline - now));
+        if (s != NATS_OK)
+            break;
+        now = clk_now_ms();
+        if (now >= deadline) {
+            s = NATS_TIMEOUT;
+            break;
+        }
+        natsMsg *m = NULL;
+        /* NATS_NO_RESPONDERS: no JetStream (domain) answers at all */
+        s = natsSubscription_NextMsg(&m, sub, (int64_t)(deadline - now));
+        if (s != NATS_OK) {
+            natsMsg_Destroy(m);
+            break;
+        }
+        const char *subj = natsMsg_GetSubject(m);
+        const char *dot = strrchr(subj, '.');
+        char *end = NULL;
+        unsigned long long i = dot ? strtoull(dot + 1, &end, 10) : 0;
+        if (dot && end && *end == '\0' && i < sent && !is_done[i]) {
+            jsx_kv_value_from_reply(&out[i], natsMsg_GetData(m),
+                                    natsMsg_GetDataLength(m));
+            is_done[i] = true;
+            got++;
+        }
+        natsMsg_Destroy(m);
+    }
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+    free(is_done);
+    if (s != NATS_OK)
+        jsx_kv_values_free(out, n);
+    return s;
 }
 
 static bool
