@@ -164,30 +164,29 @@ rec_apps_load(rec_store_t *st, const char *account, rec_apps_t *a)
     a->names = xcalloc(n + 1, sizeof(char *));
     a->deployed = xcalloc(n + 1, sizeof(mf_manifest_t *));
     a->current = xcalloc(n + 1, sizeof(mf_manifest_t *));
+    rec_record_t *recs = xcalloc(n + 1, sizeof(*recs));
+    int *rcs = xcalloc(n + 1, sizeof(int));
+    rc = rec_records_get(st, account, names, n, recs, rcs);
     for (size_t i = 0; i < n; i++) {
-        rec_record_t rec;
-        rc = rec_record_get(st, account, names[i], &rec);
-        if (rc == ERR_NOTFOUND) {
-            rec_record_destroy(&rec);
-            rc = 0;
-            continue;
+        rec_record_t *rec = &recs[i];
+        if (rc == 0 && rcs[i] != 0 && rcs[i] != ERR_NOTFOUND)
+            rc = rcs[i];
+        if (rc == 0 && rcs[i] == 0) {
+            size_t k = a->n++;
+            a->names[k] = xstrdup(names[i]);
+            const char *dv = rec_record_deployed(rec);
+            if (dv != NULL) {
+                a->deployed[k] = rec_apps_parse(rec_api_version(rec, dv),
+                                                names[i], dv);
+                cJSON *cur = rec_record_current(rec);
+                a->current[k] = rec_apps_parse(cur, names[i],
+                                               cur ? cur->string : "");
+            }
         }
-        if (rc != 0) {
-            rec_record_destroy(&rec);
-            break;
-        }
-        size_t k = a->n++;
-        a->names[k] = xstrdup(names[i]);
-        const char *dv = rec_record_deployed(&rec);
-        if (dv != NULL) {
-            a->deployed[k] = rec_apps_parse(rec_api_version(&rec, dv),
-                                            names[i], dv);
-            cJSON *cur = rec_record_current(&rec);
-            a->current[k] = rec_apps_parse(cur, names[i],
-                                           cur ? cur->string : "");
-        }
-        rec_record_destroy(&rec);
+        rec_record_destroy(rec);
     }
+    free(recs);
+    free(rcs);
     rec_names_free(names, n);
     if (rc != 0)
         rec_apps_destroy(a);
@@ -444,19 +443,22 @@ rec_api_list(rec_store_t *st, const proto_api_req_t *req,
         return;
     }
     cJSON *models = cJSON_CreateArray();
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        rec_record_t rec;
-        rc = rec_record_get(st, req->account, names[i], &rec);
-        if (rc == ERR_NOTFOUND) {
-            rc = 0; /* an index entry without a record is skipped */
-        } else if (rc == 0) {
-            cJSON *s = rec_api_summary(st, names[i], &rec);
+    rec_record_t *recs = xcalloc(n + 1, sizeof(*recs));
+    int *rcs = xcalloc(n + 1, sizeof(int));
+    int rc = rec_records_get(st, req->account, names, n, recs, rcs);
+    for (size_t i = 0; i < n; i++) {
+        /* an index entry without a record is skipped */
+        if (rc == 0 && rcs[i] != 0 && rcs[i] != ERR_NOTFOUND)
+            rc = rcs[i];
+        if (rc == 0 && rcs[i] == 0) {
+            cJSON *s = rec_api_summary(st, names[i], &recs[i]);
             if (s)
                 cJSON_AddItemToArray(models, s);
         }
-        rec_record_destroy(&rec);
+        rec_record_destroy(&recs[i]);
     }
+    free(recs);
+    free(rcs);
     rec_names_free(names, n);
     if (rc != 0) {
         cJSON_Delete(models);

@@ -23,6 +23,8 @@
 #include "workers/reconciler/rec_status.h"
 
 #define REC_INDEX_ATTEMPTS 10
+/* rec_records_get(): the whole batch, plus 10 ms per record */
+#define REC_STORE_BATCH_TIMEOUT_MS 5000
 
 int
 rec_store_setup(rec_store_t *st)
@@ -79,6 +81,43 @@ rec_record_empty(rec_record_t *rec)
     cJSON_AddItemToObject(rec->root, "deployed_version", cJSON_CreateNull());
 }
 
+/* Fills rec from what the bucket said of key (see rec_record_get()); a
+   failure is logged when is_logged. */
+static int
+rec_record_from(rec_record_t *rec, const char *key, natsStatus s, char *v,
+                size_t len, uint64_t revision, bool is_logged)
+{
+    if (s == NATS_NOT_FOUND) {
+        /* revision 0: the write creates it (over a delete marker too) */
+        rec_record_empty(rec);
+        return ERR_NOTFOUND;
+    }
+    if (s != NATS_OK) {
+        if (is_logged)
+            log_msg(LL_ERROR, "reading record \"%s\" failed: %s", key,
+                    natsStatus_GetText(s));
+        rec_record_empty(rec);
+        return ERR_NATS;
+    }
+    rec->revision = revision;
+    cJSON *root = cJSON_ParseWithLength(v, len);
+    if (root == NULL || !cJSON_IsObject(root) ||
+        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root,
+                                                          "manifests"))) {
+        if (is_logged)
+            log_msg(LL_ERROR, "record \"%s\" is not a stored manifest",
+                    key);
+        cJSON_Delete(root);
+        rec_record_empty(rec);
+        return ERR_PROTO;
+    }
+    rec->root = root;
+    /* a missing deployed_version reads as null (storage.md 2.3) */
+    if (cJSON_GetObjectItemCaseSensitive(root, "deployed_version") == NULL)
+        cJSON_AddItemToObject(root, "deployed_version", cJSON_CreateNull());
+    return 0;
+}
+
 int
 rec_record_get(rec_store_t *st, const char *account, const char *name,
                rec_record_t *rec)
@@ -90,37 +129,52 @@ rec_record_get(rec_store_t *st, const char *account, const char *name,
     uint64_t revision = 0;
     natsStatus s = jsx_kv_get(st->js, st->manifests, key, &v, &len,
                               &revision);
-    if (s == NATS_NOT_FOUND) {
-        /* revision 0: the write creates it (over a delete marker too) */
-        rec_record_empty(rec);
-        free(key);
-        return ERR_NOTFOUND;
-    }
-    if (s != NATS_OK) {
-        log_msg(LL_ERROR, "reading record \"%s\" failed: %s", key,
-                natsStatus_GetText(s));
-        free(key);
-        rec_record_empty(rec);
-        return ERR_NATS;
-    }
-    rec->revision = revision;
-    cJSON *root = cJSON_ParseWithLength(v, len);
+    int rc = rec_record_from(rec, key, s, v, len, revision, true);
     free(v);
-    if (root == NULL || !cJSON_IsObject(root) ||
-        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root,
-                                                          "manifests"))) {
-        log_msg(LL_ERROR, "record \"%s\" is not a stored manifest", key);
-        cJSON_Delete(root);
-        free(key);
-        rec_record_empty(rec);
-        return ERR_PROTO;
-    }
     free(key);
-    rec->root = root;
-    /* a missing deployed_version reads as null (storage.md 2.3) */
-    if (cJSON_GetObjectItemCaseSensitive(root, "deployed_version") == NULL)
-        cJSON_AddItemToObject(root, "deployed_version", cJSON_CreateNull());
-    return 0;
+    return rc;
+}
+
+int
+rec_records_get(rec_store_t *st, const char *account, char *const *names,
+                size_t n, rec_record_t *recs, int *rcs)
+{
+    memset(recs, 0, n * sizeof(*recs));
+    char **keys = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        keys[i] = rec_store_key(st, account, names[i]);
+    jsx_kv_value_t *vals = xcalloc(n + 1, sizeof(*vals));
+    natsStatus s = jsx_kv_get_many(st->conn, st->cfg->js_domain,
+                                   st->cfg->manifest_bucket,
+                                   (const char *const *)keys, n, vals,
+                                   REC_STORE_BATCH_TIMEOUT_MS +
+                                       (int64_t)n * 10);
+    size_t failed = 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s == NATS_OK)
+            rcs[i] = rec_record_from(&recs[i], keys[i], vals[i].status,
+                                     vals[i].value, vals[i].len,
+                                     vals[i].revision, failed == 0);
+        else {
+            rec_record_empty(&recs[i]);
+            rcs[i] = ERR_NATS;
+        }
+        if (rcs[i] != 0 && rcs[i] != ERR_NOTFOUND && failed++ == 0)
+            first = keys[i];
+    }
+    if (s != NATS_OK)
+        log_msg(LL_ERROR, "reading %zu records failed: %s", n,
+                natsStatus_GetText(s));
+    else if (failed > 1)
+        log_msg(LL_ERROR, "%zu of %zu records could not be read (the first: "
+                "\"%s\")", failed, n, first);
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    jsx_kv_values_free(vals, n);
+    free(vals);
+    free(keys);
+    return s == NATS_OK ? 0 : ERR_NATS;
 }
 
 int
@@ -395,24 +449,26 @@ rec_store_deployed(rec_store_t *st, const char *account, rec_deployed_t *out)
         return rc;
     out->names = xcalloc(n + 1, sizeof(char *));
     out->manifests = xcalloc(n + 1, sizeof(cJSON *));
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        rec_record_t rec;
-        rc = rec_record_get(st, account, names[i], &rec);
-        if (rc == ERR_NOTFOUND) {
-            rc = 0;
-        } else if (rc == 0) {
-            const char *dv = rec_record_deployed(&rec);
-            cJSON *m = dv ? cJSON_DetachItemFromObjectCaseSensitive(
-                                rec_record_versions(&rec), dv)
-                          : NULL;
-            if (m) {
-                out->names[out->n] = xstrdup(names[i]);
-                out->manifests[out->n] = m;
-                out->n++;
-            }
+    rec_record_t *recs = xcalloc(n + 1, sizeof(*recs));
+    int *rcs = xcalloc(n + 1, sizeof(int));
+    rc = rec_records_get(st, account, names, n, recs, rcs);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && rcs[i] != 0 && rcs[i] != ERR_NOTFOUND)
+            rc = rcs[i];
+        const char *dv = rc == 0 && rcs[i] == 0 ? rec_record_deployed(&recs[i])
+                                                : NULL;
+        cJSON *m = dv ? cJSON_DetachItemFromObjectCaseSensitive(
+                            rec_record_versions(&recs[i]), dv)
+                      : NULL;
+        if (m) {
+            out->names[out->n] = xstrdup(names[i]);
+            out->manifests[out->n] = m;
+            out->n++;
         }
-        rec_record_destroy(&rec);
+        rec_record_destroy(&recs[i]);
     }
+    free(recs);
+    free(rcs);
     rec_names_free(names, n);
     if (rc != 0)
         rec_deployed_free(out);

@@ -61,6 +61,16 @@ int rec_record_get(rec_store_t *st, const char *account, const char *name,
                    rec_record_t *rec);
 
 /*
+ * Reads the records of names[0..n) with the requests pipelined (one
+ * round trip per JSX_KV_WINDOW records, not per record): recs[i] and
+ * rcs[i] are what rec_record_get() gives for names[i]. Returns 0, or
+ * ERR_NATS when the batch failed as a whole (then every rcs[i] is
+ * ERR_NATS). Every recs[i] is initialised; free each one.
+ */
+int rec_records_get(rec_store_t *st, const char *account, char *const *names,
+                    size_t n, rec_record_t *recs, int *rcs);
+
+/*
  * Writes rec with a revision check (create when rec->revision is 0), and
  * updates rec->revision. Returns 0, ERR_CONFLICT or ERR_NATS.
  */
