@@ -184,6 +184,17 @@ jsx_kv_value_from_reply(jsx_kv_value_t *v, const char *data, int len)
     cJSON_Delete(root);
 }
 
+/* The body of a STREAM.MSG.GET request for subject's last message. */
+static char *
+jsx_msg_get_body(const char *subject)
+{
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "last_by_subj", subject);
+    char *body = cJSON_PrintUnformatted(req);
+    cJSON_Delete(req);
+    return body;
+}
+
 void
 jsx_kv_values_free(jsx_kv_value_t *out, size_t n)
 {
@@ -193,19 +204,32 @@ jsx_kv_values_free(jsx_kv_value_t *out, size_t n)
 }
 
 natsStatus
-jsx_kv_get_many(natsConnection *nc, const char *domain, const char *bucket,
-                const char *const *keys, size_t n, jsx_kv_value_t *out,
-                int64_t timeout_ms)
+jsx_last_many(natsConnection *nc, const char *domain, const char *stream,
+              const char *const *subjects, size_t n, jsx_kv_value_t *out,
+              int64_t timeout_ms)
 {
     memset(out, 0, n * sizeof(*out));
     if (n == 0)
         return NATS_OK;
     char api[300], inbox_sub[300];
     if (domain && domain[0])
-        snprintf(api, sizeof(api), "$JS.%s.API.STREAM.MSG.GET.KV_%s",
-                 domain, bucket);
+        snprintf(api, sizeof(api), "$JS.%s.API.STREAM.MSG.GET.%s", domain,
+                 stream);
     else
-        snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.KV_%s", bucket);
+        snprintf(api, sizeof(api), "$JS.API.STREAM.MSG.GET.%s", stream);
+    if (n == 1) {
+        /* one request: nats.c writes a request at once, no PING needed */
+        char *body = jsx_msg_get_body(subjects[0]);
+        natsMsg *m = NULL;
+        natsStatus s = natsConnection_Request(&m, nc, api, body,
+                                              (int)strlen(body), timeout_ms);
+        cJSON_free(body);
+        if (s == NATS_OK)
+            jsx_kv_value_from_reply(&out[0], natsMsg_GetData(m),
+                                    natsMsg_GetDataLength(m));
+        natsMsg_Destroy(m);
+        return s;
+    }
     natsInbox *inbox = NULL;
     natsStatus s = natsInbox_Create(&inbox);
     if (s != NATS_OK)
@@ -226,16 +250,10 @@ jsx_kv_get_many(natsConnection *nc, const char *domain, const char *bucket,
             char reply[320];
             snprintf(reply, sizeof(reply), "%s.%zu", (const char *)inbox,
                      sent);
-            char *body = NULL;
-            cJSON *req = cJSON_CreateObject();
-            char *subject = xasprintf("$KV.%s.%s", bucket, keys[sent]);
-            cJSON_AddStringToObject(req, "last_by_subj", subject);
-            body = cJSON_PrintUnformatted(req);
-            cJSON_Delete(req);
-            free(subject);
+            char *body = jsx_msg_get_body(subjects[sent]);
             s = natsConnection_PublishRequest(nc, api, reply, body,
                                               (int)strlen(body));
-            free(body);
+            cJSON_free(body);
         }
         uint64_t now = clk_now_ms();
         if (s == NATS_OK && now >= deadline)
@@ -274,6 +292,25 @@ jsx_kv_get_many(natsConnection *nc, const char *domain, const char *bucket,
     free(is_done);
     if (s != NATS_OK)
         jsx_kv_values_free(out, n);
+    return s;
+}
+
+natsStatus
+jsx_kv_get_many(natsConnection *nc, const char *domain, const char *bucket,
+                const char *const *keys, size_t n, jsx_kv_value_t *out,
+                int64_t timeout_ms)
+{
+    char stream[256];
+    snprintf(stream, sizeof(stream), "KV_%s", bucket);
+    char **subjects = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        subjects[i] = xasprintf("$KV.%s.%s", bucket, keys[i]);
+    natsStatus s = jsx_last_many(nc, domain, stream,
+                                 (const char *const *)subjects, n, out,
+                                 timeout_ms);
+    for (size_t i = 0; i < n; i++)
+        free(subjects[i]);
+    free(subjects);
     return s;
 }
 

@@ -70,6 +70,15 @@ natsStatus jsx_kv_get_many(natsConnection *nc, const char *domain,
                            size_t n, jsx_kv_value_t *out,
                            int64_t timeout_ms);
 
+/*
+ * The same for any stream: the last message of each of subjects[0..n) of
+ * stream, as js_GetLastMsg() gives it (a message marked as a KV delete or
+ * purge reads as NATS_NOT_FOUND, as does a subject with no message).
+ */
+natsStatus jsx_last_many(natsConnection *nc, const char *domain,
+                         const char *stream, const char *const *subjects,
+                         size_t n, jsx_kv_value_t *out, int64_t timeout_ms);
+
 /* Frees the values of out[0..n) and zeroes them. */
 void jsx_kv_values_free(jsx_kv_value_t *out, size_t n);
 

@@ -166,14 +166,16 @@ bench_put(const char *app, int n)
 }
 
 static bench_stats_t
-bench_same(const char *subject, const char *body, const char *want)
+bench_same(const char *subject, const char *body, const char *want, int n)
 {
-    uint64_t ns[BENCH_N];
+    uint64_t *ns = calloc((size_t)n, sizeof(uint64_t));
     for (int i = 0; i < BENCH_WARMUP; i++)
         bench_request(subject, body, NULL, want, NULL);
-    for (int i = 0; i < BENCH_N; i++)
+    for (int i = 0; i < n; i++)
         ns[i] = bench_request(subject, body, NULL, want, NULL);
-    return bench_stats(ns, BENCH_N);
+    bench_stats_t s = bench_stats(ns, (size_t)n);
+    free(ns);
+    return s;
 }
 
 static void
@@ -217,9 +219,10 @@ main(void)
     bench_stats_t bare = bench_bare(nats.url, manifest_len);
     bench_stats_t put = bench_put("bench", BENCH_N);
     bench_stats_t get = bench_same("wadm.api.default.model.get.bench", "",
-                                   "success");
+                                   "success", BENCH_N);
     bench_stats_t dep = bench_same("wadm.api.default.model.deploy.bench",
-                                   "{\"version\":\"base\"}", "acknowledged");
+                                   "{\"version\":\"base\"}", "acknowledged",
+                                   BENCH_N);
     /* put again with many applications in the lattice */
     for (int i = 0; i < BENCH_BIG_LATTICE; i++) {
         char app[64];
@@ -227,6 +230,8 @@ main(void)
         bench_put_base(app);
     }
     bench_stats_t put_big = bench_put("bench", BENCH_N / 5);
+    bench_stats_t list_big = bench_same("wadm.api.default.model.get", "",
+                                        "success", BENCH_N / 10);
     printf("bench_api: %d requests each (put: %d new versions, each "
            "deleted after), %zu-byte manifest, loopback\n",
            BENCH_N, BENCH_N, manifest_len);
@@ -239,6 +244,9 @@ main(void)
     snprintf(what, sizeof(what), "model.put, %d apps in lattice",
              BENCH_BIG_LATTICE + 1);
     bench_print(what, put_big, bare);
+    snprintf(what, sizeof(what), "model.list, %d apps in lattice",
+             BENCH_BIG_LATTICE + 1);
+    bench_print(what, list_big, bare);
     natsConnection_Destroy(bench_nc);
     test_wadm_stop(&wadm, 5000);
     char why[400];

@@ -120,6 +120,27 @@ START_TEST(test_jsx_kv_get_many_answers_as_one_get_per_key)
     ck_assert(memcmp(got[1].value, big, big_len) == 0);
     ck_assert_str_eq(got[7].value, "v2");
     jsx_kv_values_free(got, NKEYS);
+    /* one key alone (a plain request, no pipeline): the same answers */
+    const int one[] = {0, 1, 3, 5, 7, 9};
+    for (size_t k = 0; k < sizeof(one) / sizeof(one[0]); k++) {
+        jsx_kv_value_t g;
+        char *v = NULL;
+        size_t len = 0;
+        uint64_t rev = 0;
+        natsStatus s = jsx_kv_get(f.js, f.kv, keys[one[k]], &v, &len, &rev);
+        ck_assert_int_eq(jsx_kv_get_many(f.nc, NULL, "jsxtest",
+                                         (const char *const *)&keys[one[k]],
+                                         1, &g, 10000),
+                         NATS_OK);
+        ck_assert_int_eq(g.status, s);
+        if (s == NATS_OK) {
+            ck_assert_uint_eq(g.len, len);
+            ck_assert(memcmp(g.value, v, len) == 0);
+            ck_assert_uint_eq(g.revision, rev);
+        }
+        jsx_kv_values_free(&g, 1);
+        free(v);
+    }
     for (int i = 0; i < NKEYS; i++) {
         ck_assert_ptr_null(got[i].value);
         free(keys[i]);

@@ -397,11 +397,13 @@ rec_api_get(rec_store_t *st, const proto_api_req_t *req,
 /* ---- list (4.3, 4.4) -------------------------------------------------- */
 
 static cJSON *
-rec_api_summary(rec_store_t *st, const char *name, rec_record_t *rec)
+rec_api_summary(const char *name, rec_record_t *rec, cJSON *status)
 {
     cJSON *cur = rec_record_current(rec);
-    if (cur == NULL)
+    if (cur == NULL) {
+        cJSON_Delete(status);
         return NULL;
+    }
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "name", name);
     cJSON_AddStringToObject(s, "version", cur->string);
@@ -417,7 +419,6 @@ rec_api_summary(rec_store_t *st, const char *name, rec_record_t *rec)
         cJSON_AddStringToObject(s, "deployed_version", dv);
     else
         cJSON_AddNullToObject(s, "deployed_version");
-    cJSON *status = rec_status_get(st, name);
     if (status == NULL)
         status = rec_status_waiting();
     const char *type = rec_status_type(status);
@@ -446,17 +447,23 @@ rec_api_list(rec_store_t *st, const proto_api_req_t *req,
     rec_record_t *recs = xcalloc(n + 1, sizeof(*recs));
     int *rcs = xcalloc(n + 1, sizeof(int));
     int rc = rec_records_get(st, req->account, names, n, recs, rcs);
+    cJSON **statuses = xcalloc(n + 1, sizeof(cJSON *));
+    if (rc == 0)
+        rec_statuses_get(st, names, n, statuses);
     for (size_t i = 0; i < n; i++) {
         /* an index entry without a record is skipped */
         if (rc == 0 && rcs[i] != 0 && rcs[i] != ERR_NOTFOUND)
             rc = rcs[i];
         if (rc == 0 && rcs[i] == 0) {
-            cJSON *s = rec_api_summary(st, names[i], &recs[i]);
+            cJSON *s = rec_api_summary(names[i], &recs[i], statuses[i]);
+            statuses[i] = NULL;
             if (s)
                 cJSON_AddItemToArray(models, s);
         }
+        cJSON_Delete(statuses[i]);
         rec_record_destroy(&recs[i]);
     }
+    free(statuses);
     free(recs);
     free(rcs);
     rec_names_free(names, n);

@@ -406,6 +406,32 @@ rec_status_get(rec_store_t *st, const char *name)
     return status;
 }
 
+void
+rec_statuses_get(rec_store_t *st, char *const *names, size_t n, cJSON **out)
+{
+    char **subjects = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        subjects[i] = xasprintf("wadm.status.%s.%s", st->lattice, names[i]);
+    jsx_kv_value_t *vals = xcalloc(n + 1, sizeof(*vals));
+    natsStatus s = jsx_last_many(st->conn, st->cfg->js_domain,
+                                 JSX_STATUS_STREAM,
+                                 (const char *const *)subjects, n, vals,
+                                 REC_STORE_BATCH_TIMEOUT_MS +
+                                     (int64_t)n * 10);
+    if (s != NATS_OK)
+        log_msg(LL_WARN, "reading %zu statuses failed: %s", n,
+                natsStatus_GetText(s));
+    for (size_t i = 0; i < n; i++) {
+        out[i] = s == NATS_OK && vals[i].status == NATS_OK
+                     ? rec_status_normalize(vals[i].value, vals[i].len)
+                     : NULL;
+        free(subjects[i]);
+    }
+    jsx_kv_values_free(vals, n);
+    free(vals);
+    free(subjects);
+}
+
 int
 rec_event_publish(rec_store_t *st, const char *what, const cJSON *data)
 {

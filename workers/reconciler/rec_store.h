@@ -112,6 +112,11 @@ void rec_names_free(char **names, size_t n);
  */
 cJSON *rec_status_get(rec_store_t *st, const char *name);
 
+/* The same for names[0..n) in one pipelined batch: out[i] as
+   rec_status_get() gives it for names[i] (NULL on any failure). */
+void rec_statuses_get(rec_store_t *st, char *const *names, size_t n,
+                      cJSON **out);
+
 /*
  * Loads the deployed applications of the lattice: for each record with a
  * deployed_version, its name and that version's manifest (a detached
