@@ -194,6 +194,24 @@ bench_put_base(const char *app)
     free(m);
 }
 
+/* A failed request exits (bench_request): nats-server and wadm must not
+   outlive the bench. */
+static test_nats_t bench_nats;
+static test_wadm_t bench_wadm;
+static bool bench_is_up;
+
+static void
+bench_at_exit(void)
+{
+    if (!bench_is_up)
+        return;
+    bench_is_up = false;
+    test_wadm_stop(&bench_wadm, 5000);
+    if (bench_wadm.run_dir[0] != '\0')
+        test_sh("rm -rf '%s'", bench_wadm.run_dir);
+    test_nats_destroy(&bench_nats);
+}
+
 int
 main(void)
 {
@@ -202,21 +220,23 @@ main(void)
                "(WADM_BIN)\n");
         return 0;
     }
-    test_nats_t nats;
-    test_wadm_t wadm;
-    if (test_nats_start(&nats, NULL) != 0 ||
-        test_wadm_start(&wadm, nats.url, NULL) != 0) {
+    test_nats_t *nats = &bench_nats;
+    test_wadm_t *wadm = &bench_wadm;
+    atexit(bench_at_exit);
+    bench_is_up = true; /* the hook copes with what did not start */
+    if (test_nats_start(nats, NULL) != 0 ||
+        test_wadm_start(wadm, nats->url, NULL) != 0) {
         fprintf(stderr, "bench_api: cannot start nats-server and wadm\n");
         return 1;
     }
-    bench_nc = bench_connect(nats.url);
+    bench_nc = bench_connect(nats->url);
     if (bench_nc == NULL)
         return 1;
     bench_put_base("bench");
     char *m = test_api_manifest("bench", "base", NULL);
     size_t manifest_len = strlen(m);
     free(m);
-    bench_stats_t bare = bench_bare(nats.url, manifest_len);
+    bench_stats_t bare = bench_bare(nats->url, manifest_len);
     bench_stats_t put = bench_put("bench", BENCH_N);
     bench_stats_t get = bench_same("wadm.api.default.model.get.bench", "",
                                    "success", BENCH_N);
@@ -248,14 +268,13 @@ main(void)
              BENCH_BIG_LATTICE + 1);
     bench_print(what, list_big, bare);
     natsConnection_Destroy(bench_nc);
-    test_wadm_stop(&wadm, 5000);
+    test_wadm_stop(wadm, 5000);
     char why[400];
     int rc = 0;
-    if (!test_wadm_log_is_clean(&wadm, why, sizeof(why))) {
+    if (!test_wadm_log_is_clean(wadm, why, sizeof(why))) {
         fprintf(stderr, "bench_api: sanitizer report: %s\n", why);
         rc = 1;
     }
-    test_sh("rm -rf '%s'", wadm.run_dir);
-    test_nats_destroy(&nats);
+    bench_at_exit();
     return rc;
 }
