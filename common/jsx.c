@@ -129,7 +129,7 @@ jsx_hdrs_delete(const char *hdr, size_t len)
 /* Fills v from one STREAM.MSG.GET reply (JSON, data and headers in
    base64), with what jsx_kv_get() would say. */
 static void
-jsx_kv_value_from_reply(jsx_kv_value_t *v, const char *data, int len)
+jsx_value_from_reply(jsx_value_t *v, const char *data, int len)
 {
     cJSON *root = cJSON_ParseWithLength(data, len > 0 ? (size_t)len : 0);
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
@@ -196,7 +196,7 @@ jsx_msg_get_body(const char *subject)
 }
 
 void
-jsx_kv_values_free(jsx_kv_value_t *out, size_t n)
+jsx_values_free(jsx_value_t *out, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(out[i].value);
@@ -205,7 +205,7 @@ jsx_kv_values_free(jsx_kv_value_t *out, size_t n)
 
 natsStatus
 jsx_last_many(natsConnection *nc, const char *domain, const char *stream,
-              const char *const *subjects, size_t n, jsx_kv_value_t *out,
+              const char *const *subjects, size_t n, jsx_value_t *out,
               int64_t timeout_ms)
 {
     memset(out, 0, n * sizeof(*out));
@@ -225,7 +225,7 @@ jsx_last_many(natsConnection *nc, const char *domain, const char *stream,
                                               (int)strlen(body), timeout_ms);
         cJSON_free(body);
         if (s == NATS_OK)
-            jsx_kv_value_from_reply(&out[0], natsMsg_GetData(m),
+            jsx_value_from_reply(&out[0], natsMsg_GetData(m),
                                     natsMsg_GetDataLength(m));
         natsMsg_Destroy(m);
         return s;
@@ -243,9 +243,9 @@ jsx_last_many(natsConnection *nc, const char *domain, const char *stream,
     while (s == NATS_OK && got < n) {
         /* refill when half the window is answered; nats.c's flusher
            thread would send the requests late, so flush them (a PING) */
-        bool is_refill = sent < n && sent - got <= JSX_KV_WINDOW / 2;
+        bool is_refill = sent < n && sent - got <= JSX_GET_WINDOW / 2;
         for (; is_refill && s == NATS_OK && sent < n &&
-               sent - got < JSX_KV_WINDOW;
+               sent - got < JSX_GET_WINDOW;
              sent++) {
             char reply[320];
             snprintf(reply, sizeof(reply), "%s.%zu", (const char *)inbox,
@@ -279,7 +279,7 @@ jsx_last_many(natsConnection *nc, const char *domain, const char *stream,
         char *end = NULL;
         unsigned long long i = dot ? strtoull(dot + 1, &end, 10) : 0;
         if (dot && end && *end == '\0' && i < sent && !is_done[i]) {
-            jsx_kv_value_from_reply(&out[i], natsMsg_GetData(m),
+            jsx_value_from_reply(&out[i], natsMsg_GetData(m),
                                     natsMsg_GetDataLength(m));
             is_done[i] = true;
             got++;
@@ -291,13 +291,13 @@ jsx_last_many(natsConnection *nc, const char *domain, const char *stream,
     natsInbox_Destroy(inbox);
     free(is_done);
     if (s != NATS_OK)
-        jsx_kv_values_free(out, n);
+        jsx_values_free(out, n);
     return s;
 }
 
 natsStatus
 jsx_kv_get_many(natsConnection *nc, const char *domain, const char *bucket,
-                const char *const *keys, size_t n, jsx_kv_value_t *out,
+                const char *const *keys, size_t n, jsx_value_t *out,
                 int64_t timeout_ms)
 {
     char stream[256];

@@ -46,17 +46,17 @@ int jsx_kv_open(jsCtx *js, const cfg_t *cfg, const char *name,
 natsStatus jsx_kv_get(jsCtx *js, kvStore *kv, const char *key, char **value,
                       size_t *len, uint64_t *revision);
 
-/* One key's answer of jsx_kv_get_many(). */
-typedef struct jsx_kv_value {
+/* One key's (or subject's) answer of jsx_kv_get_many(), jsx_last_many(). */
+typedef struct jsx_value {
     natsStatus status; /* NATS_OK, NATS_NOT_FOUND, or why it failed */
-    char *value;       /* NUL-terminated, caller frees (jsx_kv_values_free) */
+    char *value;       /* NUL-terminated, caller frees (jsx_values_free) */
     size_t len;
-    uint64_t revision;
-} jsx_kv_value_t;
+    uint64_t revision; /* the message's stream sequence */
+} jsx_value_t;
 
 /*
  * Reads keys[0..n) of bucket as jsx_kv_get() does (from the stream's
- * leader, the same answers), but with up to JSX_KV_WINDOW requests in
+ * leader, the same answers), but with up to JSX_GET_WINDOW requests in
  * flight on nc instead of one round trip after another: out[i] answers
  * keys[i]. domain is the JetStream domain (NULL or "" for none). Returns
  * NATS_OK when every key got its answer (each out[i].status says which),
@@ -64,10 +64,10 @@ typedef struct jsx_kv_value {
  * NATS_NO_RESPONDERS when no JetStream serves the API (domain), or the
  * status of a failed publish; out is then freed and zeroed.
  */
-#define JSX_KV_WINDOW 32
+#define JSX_GET_WINDOW 32
 natsStatus jsx_kv_get_many(natsConnection *nc, const char *domain,
                            const char *bucket, const char *const *keys,
-                           size_t n, jsx_kv_value_t *out,
+                           size_t n, jsx_value_t *out,
                            int64_t timeout_ms);
 
 /*
@@ -77,9 +77,9 @@ natsStatus jsx_kv_get_many(natsConnection *nc, const char *domain,
  */
 natsStatus jsx_last_many(natsConnection *nc, const char *domain,
                          const char *stream, const char *const *subjects,
-                         size_t n, jsx_kv_value_t *out, int64_t timeout_ms);
+                         size_t n, jsx_value_t *out, int64_t timeout_ms);
 
 /* Frees the values of out[0..n) and zeroes them. */
-void jsx_kv_values_free(jsx_kv_value_t *out, size_t n);
+void jsx_values_free(jsx_value_t *out, size_t n);
 
 #endif

@@ -87,7 +87,7 @@ START_TEST(test_jsx_kv_get_many_answers_as_one_get_per_key)
                      NATS_OK);
     keys[NKEYS] = NULL;
 
-    jsx_kv_value_t got[NKEYS];
+    jsx_value_t got[NKEYS];
     ck_assert_int_eq(jsx_kv_get_many(f.nc, NULL, "jsxtest",
                                      (const char *const *)keys, NKEYS, got,
                                      10000),
@@ -119,11 +119,11 @@ START_TEST(test_jsx_kv_get_many_answers_as_one_get_per_key)
     ck_assert_uint_eq(got[1].len, big_len);
     ck_assert(memcmp(got[1].value, big, big_len) == 0);
     ck_assert_str_eq(got[7].value, "v2");
-    jsx_kv_values_free(got, NKEYS);
+    jsx_values_free(got, NKEYS);
     /* one key alone (a plain request, no pipeline): the same answers */
     const int one[] = {0, 1, 3, 5, 7, 9};
     for (size_t k = 0; k < sizeof(one) / sizeof(one[0]); k++) {
-        jsx_kv_value_t g;
+        jsx_value_t g;
         char *v = NULL;
         size_t len = 0;
         uint64_t rev = 0;
@@ -138,7 +138,7 @@ START_TEST(test_jsx_kv_get_many_answers_as_one_get_per_key)
             ck_assert(memcmp(g.value, v, len) == 0);
             ck_assert_uint_eq(g.revision, rev);
         }
-        jsx_kv_values_free(&g, 1);
+        jsx_values_free(&g, 1);
         free(v);
     }
     for (int i = 0; i < NKEYS; i++) {
@@ -155,7 +155,7 @@ START_TEST(test_jsx_kv_get_many_of_nothing_and_of_a_missing_bucket)
     jsx_fixture_t f;
     if (!fixture_start(&f))
         return;
-    jsx_kv_value_t got[2];
+    jsx_value_t got[2];
     ck_assert_int_eq(jsx_kv_get_many(f.nc, NULL, "jsxtest", NULL, 0, got,
                                      1000),
                      NATS_OK);
@@ -167,7 +167,7 @@ START_TEST(test_jsx_kv_get_many_of_nothing_and_of_a_missing_bucket)
     ck_assert_int_ne(got[0].status, NATS_OK);
     ck_assert_int_ne(got[0].status, NATS_NOT_FOUND);
     ck_assert_int_ne(got[1].status, NATS_NOT_FOUND);
-    jsx_kv_values_free(got, 2);
+    jsx_values_free(got, 2);
     fixture_stop(&f);
 }
 END_TEST
@@ -179,7 +179,7 @@ START_TEST(test_jsx_kv_get_many_without_jetstream_says_no_responders)
         return;
     /* a JetStream domain nobody serves: the server answers "no responders" */
     const char *keys[] = {"a", "b"};
-    jsx_kv_value_t got[2];
+    jsx_value_t got[2];
     ck_assert_int_eq(jsx_kv_get_many(f.nc, "nowhere", "jsxtest", keys, 2, got,
                                      5000),
                      NATS_NO_RESPONDERS);
@@ -201,7 +201,7 @@ START_TEST(test_jsx_kv_get_many_times_out_when_no_reply_comes)
                      NATS_OK);
     ck_assert_int_eq(natsConnection_Flush(f.nc), NATS_OK);
     const char *keys[] = {"a"};
-    jsx_kv_value_t got[1];
+    jsx_value_t got[1];
     uint64_t t0 = test_now_ms();
     ck_assert_int_eq(jsx_kv_get_many(f.nc, "mute", "jsxtest", keys, 1, got,
                                      300),

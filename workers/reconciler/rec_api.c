@@ -164,29 +164,25 @@ rec_apps_load(rec_store_t *st, const char *account, rec_apps_t *a)
     a->names = xcalloc(n + 1, sizeof(char *));
     a->deployed = xcalloc(n + 1, sizeof(mf_manifest_t *));
     a->current = xcalloc(n + 1, sizeof(mf_manifest_t *));
-    rec_record_t *recs = xcalloc(n + 1, sizeof(*recs));
-    int *rcs = xcalloc(n + 1, sizeof(int));
-    rc = rec_records_get(st, account, names, n, recs, rcs);
-    for (size_t i = 0; i < n; i++) {
+    rec_record_t *recs;
+    int *rcs;
+    rc = rec_records_get(st, account, names, n, &recs, &rcs);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (rcs[i] != 0)
+            continue; /* no record: the index entry is stale */
         rec_record_t *rec = &recs[i];
-        if (rc == 0 && rcs[i] != 0 && rcs[i] != ERR_NOTFOUND)
-            rc = rcs[i];
-        if (rc == 0 && rcs[i] == 0) {
-            size_t k = a->n++;
-            a->names[k] = xstrdup(names[i]);
-            const char *dv = rec_record_deployed(rec);
-            if (dv != NULL) {
-                a->deployed[k] = rec_apps_parse(rec_api_version(rec, dv),
-                                                names[i], dv);
-                cJSON *cur = rec_record_current(rec);
-                a->current[k] = rec_apps_parse(cur, names[i],
-                                               cur ? cur->string : "");
-            }
+        size_t k = a->n++;
+        a->names[k] = xstrdup(names[i]);
+        const char *dv = rec_record_deployed(rec);
+        if (dv != NULL) {
+            a->deployed[k] = rec_apps_parse(rec_api_version(rec, dv),
+                                            names[i], dv);
+            cJSON *cur = rec_record_current(rec);
+            a->current[k] = rec_apps_parse(cur, names[i],
+                                           cur ? cur->string : "");
         }
-        rec_record_destroy(rec);
     }
-    free(recs);
-    free(rcs);
+    rec_records_free(recs, rcs, n);
     rec_names_free(names, n);
     if (rc != 0)
         rec_apps_destroy(a);
@@ -444,28 +440,24 @@ rec_api_list(rec_store_t *st, const proto_api_req_t *req,
         return;
     }
     cJSON *models = cJSON_CreateArray();
-    rec_record_t *recs = xcalloc(n + 1, sizeof(*recs));
-    int *rcs = xcalloc(n + 1, sizeof(int));
-    int rc = rec_records_get(st, req->account, names, n, recs, rcs);
+    rec_record_t *recs;
+    int *rcs;
+    int rc = rec_records_get(st, req->account, names, n, &recs, &rcs);
     cJSON **statuses = xcalloc(n + 1, sizeof(cJSON *));
     if (rc == 0)
         rec_statuses_get(st, names, n, statuses);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == 0; i++) {
         /* an index entry without a record is skipped */
-        if (rc == 0 && rcs[i] != 0 && rcs[i] != ERR_NOTFOUND)
-            rc = rcs[i];
-        if (rc == 0 && rcs[i] == 0) {
-            cJSON *s = rec_api_summary(names[i], &recs[i], statuses[i]);
-            statuses[i] = NULL;
-            if (s)
-                cJSON_AddItemToArray(models, s);
-        }
-        cJSON_Delete(statuses[i]);
-        rec_record_destroy(&recs[i]);
+        cJSON *s = rcs[i] == 0
+                       ? rec_api_summary(names[i], &recs[i], statuses[i])
+                       : NULL;
+        if (rcs[i] != 0)
+            cJSON_Delete(statuses[i]);
+        if (s)
+            cJSON_AddItemToArray(models, s);
     }
     free(statuses);
-    free(recs);
-    free(rcs);
+    rec_records_free(recs, rcs, n);
     rec_names_free(names, n);
     if (rc != 0) {
         cJSON_Delete(models);

@@ -23,8 +23,7 @@
 #include "workers/reconciler/rec_status.h"
 
 #define REC_INDEX_ATTEMPTS 10
-/* rec_records_get(): the whole batch, plus 10 ms per record */
-#define REC_STORE_BATCH_TIMEOUT_MS 5000
+#define REC_STORE_BATCH_TIMEOUT_MS 5000 /* plus 10 ms per record */
 
 int
 rec_store_setup(rec_store_t *st)
@@ -135,33 +134,43 @@ rec_record_get(rec_store_t *st, const char *account, const char *name,
     return rc;
 }
 
+/* How long a batch read may take: 5 s plus 10 ms per record. */
+static int64_t
+rec_store_batch_timeout_ms(size_t n)
+{
+    return REC_STORE_BATCH_TIMEOUT_MS + (int64_t)n * 10;
+}
+
 int
 rec_records_get(rec_store_t *st, const char *account, char *const *names,
-                size_t n, rec_record_t *recs, int *rcs)
+                size_t n, rec_record_t **recs_out, int **rcs_out)
 {
-    memset(recs, 0, n * sizeof(*recs));
+    rec_record_t *recs = xcalloc(n + 1, sizeof(*recs));
+    int *rcs = xcalloc(n + 1, sizeof(int));
     char **keys = xcalloc(n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++)
         keys[i] = rec_store_key(st, account, names[i]);
-    jsx_kv_value_t *vals = xcalloc(n + 1, sizeof(*vals));
+    jsx_value_t *vals = xcalloc(n + 1, sizeof(*vals));
     natsStatus s = jsx_kv_get_many(st->conn, st->cfg->js_domain,
                                    st->cfg->manifest_bucket,
                                    (const char *const *)keys, n, vals,
-                                   REC_STORE_BATCH_TIMEOUT_MS +
-                                       (int64_t)n * 10);
+                                   rec_store_batch_timeout_ms(n));
+    int rc = s == NATS_OK ? 0 : ERR_NATS;
     size_t failed = 0;
     const char *first = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (s == NATS_OK)
+        if (s == NATS_OK) {
             rcs[i] = rec_record_from(&recs[i], keys[i], vals[i].status,
                                      vals[i].value, vals[i].len,
                                      vals[i].revision, failed == 0);
-        else {
+        } else {
             rec_record_empty(&recs[i]);
             rcs[i] = ERR_NATS;
         }
-        if (rcs[i] != 0 && rcs[i] != ERR_NOTFOUND && failed++ == 0)
+        if (rcs[i] != 0 && rcs[i] != ERR_NOTFOUND && failed++ == 0) {
             first = keys[i];
+            rc = rcs[i];
+        }
     }
     if (s != NATS_OK)
         log_msg(LL_ERROR, "reading %zu records failed: %s", n,
@@ -171,10 +180,21 @@ rec_records_get(rec_store_t *st, const char *account, char *const *names,
                 "\"%s\")", failed, n, first);
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
-    jsx_kv_values_free(vals, n);
+    jsx_values_free(vals, n);
     free(vals);
     free(keys);
-    return s == NATS_OK ? 0 : ERR_NATS;
+    *recs_out = recs;
+    *rcs_out = rcs;
+    return rc;
+}
+
+void
+rec_records_free(rec_record_t *recs, int *rcs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        rec_record_destroy(&recs[i]);
+    free(recs);
+    free(rcs);
 }
 
 int
@@ -412,12 +432,11 @@ rec_statuses_get(rec_store_t *st, char *const *names, size_t n, cJSON **out)
     char **subjects = xcalloc(n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++)
         subjects[i] = xasprintf("wadm.status.%s.%s", st->lattice, names[i]);
-    jsx_kv_value_t *vals = xcalloc(n + 1, sizeof(*vals));
+    jsx_value_t *vals = xcalloc(n + 1, sizeof(*vals));
     natsStatus s = jsx_last_many(st->conn, st->cfg->js_domain,
                                  JSX_STATUS_STREAM,
                                  (const char *const *)subjects, n, vals,
-                                 REC_STORE_BATCH_TIMEOUT_MS +
-                                     (int64_t)n * 10);
+                                 rec_store_batch_timeout_ms(n));
     if (s != NATS_OK)
         log_msg(LL_WARN, "reading %zu statuses failed: %s", n,
                 natsStatus_GetText(s));
@@ -427,7 +446,7 @@ rec_statuses_get(rec_store_t *st, char *const *names, size_t n, cJSON **out)
                      : NULL;
         free(subjects[i]);
     }
-    jsx_kv_values_free(vals, n);
+    jsx_values_free(vals, n);
     free(vals);
     free(subjects);
 }
@@ -475,14 +494,11 @@ rec_store_deployed(rec_store_t *st, const char *account, rec_deployed_t *out)
         return rc;
     out->names = xcalloc(n + 1, sizeof(char *));
     out->manifests = xcalloc(n + 1, sizeof(cJSON *));
-    rec_record_t *recs = xcalloc(n + 1, sizeof(*recs));
-    int *rcs = xcalloc(n + 1, sizeof(int));
-    rc = rec_records_get(st, account, names, n, recs, rcs);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0 && rcs[i] != 0 && rcs[i] != ERR_NOTFOUND)
-            rc = rcs[i];
-        const char *dv = rc == 0 && rcs[i] == 0 ? rec_record_deployed(&recs[i])
-                                                : NULL;
+    rec_record_t *recs;
+    int *rcs;
+    rc = rec_records_get(st, account, names, n, &recs, &rcs);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *dv = rcs[i] == 0 ? rec_record_deployed(&recs[i]) : NULL;
         cJSON *m = dv ? cJSON_DetachItemFromObjectCaseSensitive(
                             rec_record_versions(&recs[i]), dv)
                       : NULL;
@@ -491,10 +507,8 @@ rec_store_deployed(rec_store_t *st, const char *account, rec_deployed_t *out)
             out->manifests[out->n] = m;
             out->n++;
         }
-        rec_record_destroy(&recs[i]);
     }
-    free(recs);
-    free(rcs);
+    rec_records_free(recs, rcs, n);
     rec_names_free(names, n);
     if (rc != 0)
         rec_deployed_free(out);

@@ -62,13 +62,16 @@ int rec_record_get(rec_store_t *st, const char *account, const char *name,
 
 /*
  * Reads the records of names[0..n) with the requests pipelined (one
- * round trip per JSX_KV_WINDOW records, not per record): recs[i] and
- * rcs[i] are what rec_record_get() gives for names[i]. Returns 0, or
- * ERR_NATS when the batch failed as a whole (then every rcs[i] is
- * ERR_NATS). Every recs[i] is initialised; free each one.
+ * round trip per JSX_GET_WINDOW records, not per record): (*recs)[i] and
+ * (*rcs)[i] are what rec_record_get() gives for names[i]. Returns 0 when
+ * every record was read or is absent, else the first failure (ERR_NATS,
+ * ERR_PROTO). The arrays are always set; free them with
+ * rec_records_free().
  */
 int rec_records_get(rec_store_t *st, const char *account, char *const *names,
-                    size_t n, rec_record_t *recs, int *rcs);
+                    size_t n, rec_record_t **recs, int **rcs);
+
+void rec_records_free(rec_record_t *recs, int *rcs, size_t n);
 
 /*
  * Writes rec with a revision check (create when rec->revision is 0), and
