@@ -50,7 +50,7 @@ START_TEST(test_nc_rand_gives_openssl_and_nats_kernel_random_bytes)
     ck_assert(memcmp(a, zero, sizeof(a)) != 0);
     ck_assert_int_eq(RAND_status(), 1);
     ck_assert_int_eq(RAND_bytes(a, 0), 1); /* nothing asked, nothing read */
-    /* nats.c opens now, drawing its inbox prefix from the method */
+    /* nats.c opens on top of it (its inbox prefix is random bytes) */
     natsInbox *x = NULL, *y = NULL;
     ck_assert_int_eq(natsInbox_Create(&x), NATS_OK);
     ck_assert_int_eq(natsInbox_Create(&y), NATS_OK);

@@ -12,7 +12,6 @@
  *
  * Skipped (exit 0) when nats-server, wadm or hostsim is missing.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test/lib/test_bench.h"
 #include "test/lib/test_life.h"
 #include "test/lib/test_util.h"
 
@@ -270,12 +270,10 @@ tree_rss_kb(long root)
     char parts[1024];
     int len = snprintf(parts, sizeof(parts), "supervisor %.1f MiB",
                        (double)sum / 1024.0);
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        long pid = strtol(e->d_name, NULL, 10);
-        if (pid <= 0)
-            continue;
+    pid_t pids[64];
+    int np = test_bench_tree_pids((pid_t)root, pids, 64);
+    for (int k = 1; k < np; k++) {
+        long pid = (long)pids[k];
         char path[64], stat[512];
         snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
         FILE *f = fopen(path, "r");
@@ -285,26 +283,23 @@ tree_rss_kb(long root)
         fclose(f);
         stat[got] = '\0';
         char *rp = strrchr(stat, ')');
-        long ppid = 0;
         unsigned long ut = 0, stt = 0;
         char comm[64] = "";
         if (rp == NULL ||
-            sscanf(rp + 2,
-                   "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                   &ppid, &ut, &stt) != 3 ||
-            ppid != root)
+            sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                   &ut, &stt) != 2)
             continue;
         double cpu_s = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
         snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
         f = fopen(path, "r");
         if (f) {
             char cl[256];
-            size_t k = fread(cl, 1, sizeof(cl) - 1, f);
+            size_t n = fread(cl, 1, sizeof(cl) - 1, f);
             fclose(f);
-            cl[k] = '\0';
+            cl[n] = '\0';
             /* "wadm-worker\0rec\0--id\0big" -> "rec.big" */
             const char *role = cl + strlen(cl) + 1;
-            const char *id = k > strlen(cl) + 1 ? role + strlen(role) + 1 : "";
+            const char *id = n > strlen(cl) + 1 ? role + strlen(role) + 1 : "";
             id = *id ? id + strlen(id) + 1 : "";
             snprintf(comm, sizeof(comm), "%s.%s", role, id);
         }
@@ -316,8 +311,6 @@ tree_rss_kb(long root)
         if (len >= (int)sizeof(parts))
             len = (int)sizeof(parts) - 1;
     }
-    if (d)
-        closedir(d);
     printf("  wadm process tree RSS %.1f MiB (%s)\n", (double)sum / 1024.0,
            parts);
     return sum;

@@ -146,20 +146,7 @@ main(void)
         return 1;
     }
     /* a host starting in lattice "bench" makes wadm run its reconciler */
-    natsConnection *nc = test_nc_connect(nats.url);
-    uint64_t until = test_now_ms() + 10000;
-    bool has_rec = false;
-    while (!has_rec && test_now_ms() < until) {
-        natsConnection_PublishString(
-            nc, "wasmbus.evt.bench.host_started",
-            "{\"specversion\":\"1.0\",\"id\":\"1\",\"type\":"
-            "\"com.wasmcloud.lattice.host_started\",\"source\":\"N\","
-            "\"data\":{\"labels\":{},\"friendly_name\":\"b\"}}");
-        natsConnection_Flush(nc);
-        has_rec = test_wadm_wait_value(&tw, "worker rec.bench", "state",
-                                       "running", 300);
-    }
-    natsConnection_Destroy(nc);
+    bool has_rec = test_wadm_wake_lattice(&tw, nats.url, "bench", 10000);
 
     /* idle: let the workers settle, then measure the tree */
     test_pause_ms(1500);

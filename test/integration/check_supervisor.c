@@ -82,46 +82,6 @@ wait_restarted(const char *name, long old)
     return -1;
 }
 
-/*
- * Publishes host events for lattice, as a starting host would (host_started,
- * then heartbeats every 200 ms), until wadm runs a reconciler for it or
- * 10 s pass. Returns whether the reconciler appeared.
- */
-static bool
-publish_until_rec(const char *lattice)
-{
-    natsConnection *nc = test_nc_connect(nats.url);
-    ck_assert_ptr_nonnull(nc);
-    char section[256];
-    snprintf(section, sizeof(section), "worker rec.%s", lattice);
-    const char *types[] = {"host_started", "host_heartbeat"};
-    bool found = false;
-    uint64_t deadline = test_now_ms() + 10000;
-    for (int round = 0; !found && test_now_ms() < deadline; round++) {
-        const char *type = types[round == 0 ? 0 : 1];
-        char subj[256], body[512];
-        snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lattice, type);
-        snprintf(body, sizeof(body),
-                 "{\"specversion\":\"1.0\",\"id\":\"%d\",\"type\":"
-                 "\"com.wasmcloud.lattice.%s\",\"source\":\"NTEST\","
-                 "\"datacontenttype\":\"application/json\",\"data\":"
-                 "{\"labels\":{},\"friendly_name\":\"t\"}}",
-                 round, type);
-        ck_assert_int_eq(natsConnection_PublishString(nc, subj, body),
-                         NATS_OK);
-        natsConnection_Flush(nc);
-        char *d = test_wadm_dump(&wadm);
-        char st[32];
-        found = d && test_dump_get(d, section, "state", st, sizeof(st)) &&
-                strcmp(st, "running") == 0;
-        free(d);
-        if (!found)
-            test_pause_ms(200);
-    }
-    natsConnection_Destroy(nc);
-    return found;
-}
-
 START_TEST(test_sup_dump_has_a_section_per_worker)
 {
     if (!setup_or_skip(NULL))
@@ -160,7 +120,7 @@ START_TEST(test_sup_new_lattice_event_spawns_a_reconciler)
 {
     if (!setup_or_skip(NULL))
         return;
-    ck_assert(publish_until_rec("newlattice"));
+    ck_assert(test_wadm_wake_lattice(&wadm, nats.url, "newlattice", 10000));
     ck_assert(test_wadm_wait_value(&wadm, "worker rec.newlattice",
                                    "ingest_channel", "up", 5000));
     ck_assert(test_wadm_wait_value(&wadm, "worker rec.newlattice",
@@ -174,7 +134,7 @@ START_TEST(test_sup_restarts_every_killed_role)
     char *extra[] = {"--stable-s", "0", NULL};
     if (!setup_or_skip(extra))
         return;
-    ck_assert(publish_until_rec("prod"));
+    ck_assert(test_wadm_wake_lattice(&wadm, nats.url, "prod", 10000));
     const char *names[] = {"ingest.0", "dispatch.0", "rec.prod"};
     for (int i = 0; i < 3; i++) {
         long old = worker_pid(names[i]);
@@ -330,7 +290,7 @@ START_TEST(test_sup_owner_retries_a_failed_load)
     char *extra[] = {"--state-bucket-name", "chaosstate", NULL};
     ck_assert_msg(test_wadm_start(&wadm, nats.url, extra) == 0,
                   "wadm did not start; log in %s", wadm.log_path);
-    ck_assert(publish_until_rec("loadfail"));
+    ck_assert(test_wadm_wake_lattice(&wadm, nats.url, "loadfail", 10000));
     ck_assert(test_wadm_wait_value(&wadm, "worker rec.loadfail", "lease",
                                    "owner", 15000));
     bool is_failing = false;
@@ -365,7 +325,7 @@ START_TEST(test_sup_sigterm_stops_every_process)
 {
     if (!setup_or_skip(NULL))
         return;
-    ck_assert(publish_until_rec("lat1"));
+    ck_assert(test_wadm_wake_lattice(&wadm, nats.url, "lat1", 10000));
     long pids[3] = {worker_pid("ingest.0"), worker_pid("dispatch.0"),
                     worker_pid("rec.lat1")};
     uint64_t t0 = test_now_ms();
@@ -386,7 +346,7 @@ START_TEST(test_sup_worker_descriptors_do_not_leak_across_restarts)
     char *extra[] = {"--stable-s", "0", "--restart-intensity", "50", NULL};
     if (!setup_or_skip(extra))
         return;
-    ck_assert(publish_until_rec("fdl"));
+    ck_assert(test_wadm_wake_lattice(&wadm, nats.url, "fdl", 10000));
     ck_assert(test_wadm_wait_value(&wadm, "worker rec.fdl", "dispatch_channel",
                                    "up", 10000));
     long pid = worker_pid("rec.fdl");

@@ -41,9 +41,8 @@ test_bench_stats(uint64_t *ns, size_t n)
 
 #define TB_MAX_PROCS 64
 
-/* root and the processes whose parent it is; returns how many. */
-static int
-tb_tree_pids(pid_t root, pid_t *pids, int cap)
+int
+test_bench_tree_pids(pid_t root, pid_t *pids, int cap)
 {
     int n = 0;
     pids[n++] = root;
@@ -199,7 +198,7 @@ test_bench_tree_mem(pid_t root, test_bench_mem_t *out)
 {
     *out = (test_bench_mem_t){0, -1, -1, -1, -1, -1};
     pid_t pids[TB_MAX_PROCS];
-    int n = tb_tree_pids(root, pids, TB_MAX_PROCS);
+    int n = test_bench_tree_pids(root, pids, TB_MAX_PROCS);
     tb_pageset_t set = {calloc(4096, sizeof(tb_page_t)), 4096, 0};
     if (set.slot == NULL)
         return -1;

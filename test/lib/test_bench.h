@@ -19,6 +19,10 @@ uint64_t test_bench_now_ns(void);
 /* Median and 99th percentile of n samples in ns (sorts them in place). */
 test_bench_stats_t test_bench_stats(uint64_t *ns, size_t n);
 
+/* pids[0] = root, then the processes whose parent it is, at most cap in
+   all; returns how many. */
+int test_bench_tree_pids(pid_t root, pid_t *pids, int cap);
+
 /*
  * Memory of a process and its direct children, in kB:
  * - rss_sum: each process's RSS added up. A page of libc that four

@@ -218,6 +218,37 @@ test_wadm_wait_value(test_wadm_t *tw, const char *section, const char *key,
 }
 
 bool
+test_wadm_wake_lattice(test_wadm_t *tw, const char *url, const char *lattice,
+                       unsigned timeout_ms)
+{
+    natsConnection *nc = test_nc_connect(url);
+    if (nc == NULL)
+        return false;
+    char section[256];
+    snprintf(section, sizeof(section), "worker rec.%s", lattice);
+    bool is_running = false;
+    uint64_t deadline = test_now_ms() + timeout_ms;
+    for (int round = 0; !is_running && test_now_ms() < deadline; round++) {
+        const char *type = round == 0 ? "host_started" : "host_heartbeat";
+        char subj[300], body[512];
+        snprintf(subj, sizeof(subj), "wasmbus.evt.%s.%s", lattice, type);
+        snprintf(body, sizeof(body),
+                 "{\"specversion\":\"1.0\",\"id\":\"%d\",\"type\":"
+                 "\"com.wasmcloud.lattice.%s\",\"source\":\"NTEST\","
+                 "\"datacontenttype\":\"application/json\",\"data\":"
+                 "{\"labels\":{},\"friendly_name\":\"t\"}}",
+                 round, type);
+        if (natsConnection_PublishString(nc, subj, body) != NATS_OK)
+            break;
+        natsConnection_Flush(nc);
+        is_running = test_wadm_wait_value(tw, section, "state", "running",
+                                          200);
+    }
+    natsConnection_Destroy(nc);
+    return is_running;
+}
+
+bool
 test_pid_gone(pid_t pid)
 {
     char path[64];

@@ -71,6 +71,15 @@ bool test_wadm_wait_value(test_wadm_t *tw, const char *section,
                           const char *key, const char *want,
                           unsigned timeout_ms);
 
+/*
+ * Makes wadm start the reconciler of lattice: publishes a host_started
+ * CloudEvent on url (then heartbeats, in case ingest was not subscribed
+ * yet) until the dump says rec.<lattice> is running, up to timeout_ms.
+ * Returns whether it is.
+ */
+bool test_wadm_wake_lattice(test_wadm_t *tw, const char *url,
+                            const char *lattice, unsigned timeout_ms);
+
 /* Whether pid is gone (not running and not a zombie). */
 bool test_pid_gone(pid_t pid);
 
