@@ -151,8 +151,7 @@ log_level_parse(const char *s, int *level)
     return 0;
 }
 
-/* Appends s to buf as JSON string content (without quotes). */
-static size_t
+size_t
 log_json_escape(char *buf, size_t pos, size_t cap, const char *s)
 {
     for (; *s && pos + 7 < cap; s++) {

@@ -10,6 +10,7 @@
 #define WADM_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define LOG_LINE_MAX 4096
 
@@ -60,6 +61,13 @@ void log_errno(int level, const char *fmt, ...)
  * Returns 0 and sets *level, or ERR_CONFIG.
  */
 int log_level_parse(const char *s, int *level);
+
+/*
+ * Appends s to buf[pos..cap) as JSON string content (no quotes), as the
+ * structured log lines are written; stops early rather than overflow.
+ * Returns the new pos (< cap; the caller terminates the string).
+ */
+size_t log_json_escape(char *buf, size_t pos, size_t cap, const char *s);
 
 /* Name of a level: "debug", "info", "warn", "error", "crit". */
 const char *log_level_name(int level);

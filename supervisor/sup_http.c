@@ -332,22 +332,27 @@ sup_http_route(sup_http_conn_t *c, int rc, const sup_http_req_t *req)
     int code = 200;
     if (!is_livez && !is_readyz && !is_metrics) {
         code = 404;
-        sup_http_compose(c, code, "text/plain", "not found\n", is_head);
+        sup_http_compose(c, code, "text/plain", sup_http_status(code)->body,
+                         is_head);
     } else if (!is_get && !is_head) {
         code = 405;
-        sup_http_compose(c, code, "text/plain", "method not allowed\n",
+        sup_http_compose(c, code, "text/plain", sup_http_status(code)->body,
                          false);
     } else if (is_livez) {
         sup_http_compose(c, code, "application/json", "{\"status\":\"ok\"}",
                          is_head);
     } else if (is_readyz) {
-        char why[256], body[400];
+        char why[256], body[1700];
         if (sup_is_ready(s, why, sizeof(why))) {
             snprintf(body, sizeof(body), "{\"status\":\"ok\"}");
         } else {
+            /* why names workers, whose lattice ids may hold any byte */
             code = 503;
-            snprintf(body, sizeof(body),
-                     "{\"status\":\"not ready\",\"reason\":\"%s\"}", why);
+            size_t n = (size_t)snprintf(body, sizeof(body),
+                                        "{\"status\":\"not ready\","
+                                        "\"reason\":\"");
+            n = log_json_escape(body, n, sizeof(body) - 3, why);
+            snprintf(body + n, sizeof(body) - n, "\"}");
         }
         sup_http_compose(c, code, "application/json", body, is_head);
     } else {

@@ -6,6 +6,7 @@
  * YAML, Dockerfile build steps).
  */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,16 +52,31 @@ wait_http(int port, const char *path, int want, unsigned timeout_ms)
 
 /* ---- admin endpoint ------------------------------------------------------ */
 
+/*
+ * Starts wadm against url with its admin endpoint on a free port, and
+ * more (NULL-terminated, may be NULL) added to its flags. Returns the port.
+ */
+static int
+start_with_admin(const char *url, const char *const *more)
+{
+    int port = test_free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+    char *extra[16] = {"--http-admin", addr};
+    size_t n = 2;
+    for (; more && *more && n < 15; more++)
+        extra[n++] = (char *)*more;
+    extra[n] = NULL;
+    ck_assert_int_eq(test_wadm_start(&wadm, url, extra), 0);
+    return port;
+}
+
 START_TEST(test_ops_livez_readyz_and_methods)
 {
     if (!have_bins(__func__))
         return;
     ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
-    int port = test_free_port();
-    char addr[64];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-    char *extra[] = {"--http-admin", addr, NULL};
-    ck_assert_int_eq(test_wadm_start(&wadm, nats.url, extra), 0);
+    int port = start_with_admin(nats.url, NULL);
     char *body = NULL;
     ck_assert_int_eq(test_http(port, "GET", "/livez", &body), 200);
     ck_assert_str_eq(body, "{\"status\":\"ok\"}");
@@ -93,13 +109,10 @@ START_TEST(test_ops_readyz_false_while_a_worker_restarts)
     if (!have_bins(__func__))
         return;
     ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
-    int port = test_free_port();
-    char addr[64];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
     /* a long first backoff keeps the killed worker down for a while */
-    char *extra[] = {"--http-admin", addr, "--backoff-base-ms", "3000",
-                     "--backoff-max-ms", "3000", NULL};
-    ck_assert_int_eq(test_wadm_start(&wadm, nats.url, extra), 0);
+    const char *more[] = {"--backoff-base-ms", "3000", "--backoff-max-ms",
+                          "3000", NULL};
+    int port = start_with_admin(nats.url, more);
     ck_assert(wait_http(port, "/readyz", 200, 10000));
     char *d = test_wadm_dump(&wadm);
     long pid = test_dump_num(d, "worker dispatch.0", "pid");
@@ -112,6 +125,24 @@ START_TEST(test_ops_readyz_false_while_a_worker_restarts)
     ck_assert_ptr_nonnull(strstr(body, "dispatch.0"));
     free(body);
     ck_assert(wait_http(port, "/readyz", 200, 10000));
+
+    /* a lattice id may hold a quote: the reason is still JSON */
+    const char *section = "worker rec.q\"uote";
+    ck_assert(test_wadm_wake_lattice(&wadm, nats.url, "q\"uote", 10000));
+    d = test_wadm_dump(&wadm);
+    pid = test_dump_num(d, section, "pid");
+    free(d);
+    ck_assert_int_gt(pid, 1);
+    ck_assert_int_eq(kill((pid_t)pid, SIGKILL), 0);
+    ck_assert(wait_http(port, "/readyz", 503, 3000));
+    ck_assert_int_eq(test_http(port, "GET", "/readyz", &body), 503);
+    cJSON *o = cJSON_Parse(body);
+    ck_assert_msg(o != NULL, "not JSON: %s", body);
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(o, "reason");
+    ck_assert(cJSON_IsString(why));
+    ck_assert_ptr_nonnull(strstr(why->valuestring, "rec.q\"uote"));
+    cJSON_Delete(o);
+    free(body);
     test_wadm_cleanup(&wadm);
     test_nats_destroy(&nats);
 }
@@ -165,11 +196,7 @@ START_TEST(test_ops_http_survives_bad_and_silent_clients)
     if (!have_bins(__func__))
         return;
     ck_assert_int_eq(test_nats_start(&nats, NULL), 0);
-    int port = test_free_port();
-    char addr[64];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-    char *extra[] = {"--http-admin", addr, NULL};
-    ck_assert_int_eq(test_wadm_start(&wadm, nats.url, extra), 0);
+    int port = start_with_admin(nats.url, NULL);
     ck_assert(wait_http(port, "/readyz", 200, 10000));
     pid_t pid = wadm.proc.pid;
     int base = settled_fds(pid);
@@ -323,11 +350,7 @@ START_TEST(test_ops_metrics_count_a_deploy)
     if (rc == 1)
         return;
     ck_assert_int_eq(rc, 0);
-    int port = test_free_port();
-    char addr[64];
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-    char *extra[] = {"--http-admin", addr, NULL};
-    ck_assert_int_eq(test_wadm_start(&wadm, hs.nats.url, extra), 0);
+    int port = start_with_admin(hs.nats.url, NULL);
     const char *man =
         "apiVersion: core.oam.dev/v1beta1\nkind: Application\n"
         "metadata:\n  name: metrics-app\n  annotations:\n    version: v1\n"
